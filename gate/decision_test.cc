@@ -1,0 +1,177 @@
+#include "gate/decision.h"
+
+#include <gtest/gtest.h>
+
+namespace yardgate::gate {
+namespace {
+
+constexpr int64_t kNow = 1'700'000'000'000;
+
+class DecisionTest : public ::testing::Test {
+ protected:
+  DecisionTest() {
+    appointment_.id = "A1";
+    appointment_.plate = "粤B12345";
+    appointment_.direction = Direction::kIn;
+    appointment_.containers.push_back(
+        {"CSQU3054383", TransactionType::kReceiveExport, "", false});
+    input_.visit_id = "V1";
+    input_.direction = Direction::kIn;
+    input_.now_ms = kNow;
+    input_.plate = FieldRead{"粤B12345", 0.99, "ocr"};
+    input_.containers.push_back({"CSQU3054383", 0.98, "ocr"});
+    input_.appointments.push_back(appointment_);
+  }
+
+  std::vector<ReasonCode> Codes(const DecisionOutcome& outcome) {
+    std::vector<ReasonCode> codes;
+    for (const Reason& r : outcome.reasons) codes.push_back(r.code);
+    return codes;
+  }
+
+  Appointment appointment_;
+  DecisionInput input_;
+  DecisionPolicy policy_;
+};
+
+TEST_F(DecisionTest, MatchingVisitOpens) {
+  const DecisionOutcome out = Decide(input_, policy_);
+  EXPECT_EQ(out.verdict, Verdict::kOpen);
+  EXPECT_TRUE(out.reasons.empty());
+  EXPECT_EQ(out.appointment_id, "A1");
+  EXPECT_FALSE(out.message_zh.empty());
+}
+
+TEST_F(DecisionTest, PlateIsNormalizedBeforeMatching) {
+  input_.plate->text = "粤b·12345";
+  EXPECT_EQ(Decide(input_, policy_).verdict, Verdict::kOpen);
+}
+
+TEST_F(DecisionTest, WrongCheckDigitIsTroubleNamingTheContainer) {
+  input_.containers[0].text = "CSQU3054384";
+  const DecisionOutcome out = Decide(input_, policy_);
+  EXPECT_EQ(out.verdict, Verdict::kTrouble);
+  ASSERT_FALSE(out.reasons.empty());
+  EXPECT_EQ(out.reasons[0].code, ReasonCode::kCheckDigitFailed);
+  EXPECT_EQ(out.reasons[0].subject, "CSQU3054384");
+  EXPECT_NE(out.reasons[0].detail.find("expected 3"), std::string::npos);
+}
+
+TEST_F(DecisionTest, MissingPlateIsTrouble) {
+  input_.plate.reset();
+  const DecisionOutcome out = Decide(input_, policy_);
+  EXPECT_EQ(out.verdict, Verdict::kTrouble);
+  EXPECT_EQ(Codes(out)[0], ReasonCode::kNoPlate);
+}
+
+TEST_F(DecisionTest, NoAppointmentIsTrouble) {
+  input_.appointments.clear();
+  EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kNoAppointment});
+}
+
+TEST_F(DecisionTest, AppointmentForOtherDirectionDoesNotCount) {
+  input_.direction = Direction::kOut;
+  EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kNoAppointment});
+}
+
+TEST_F(DecisionTest, WrongPlateWithAppointedContainerIsPlateMismatch) {
+  input_.plate->text = "粤B99999";
+  EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kPlateMismatch});
+}
+
+TEST_F(DecisionTest, UnknownContainerIsNotExpectedAndAppointedOneMissing) {
+  input_.containers[0].text = "TGHU1643396";
+  EXPECT_EQ(Codes(Decide(input_, policy_)),
+            (std::vector<ReasonCode>{ReasonCode::kContainerNotExpected, ReasonCode::kContainerMissing}));
+}
+
+TEST_F(DecisionTest, DeliveryAtInGateNeedsNoContainerOnTruck) {
+  input_.appointments[0].containers[0].transaction_type = TransactionType::kDeliverImport;
+  input_.containers.clear();
+  EXPECT_EQ(Decide(input_, policy_).verdict, Verdict::kOpen);
+}
+
+TEST_F(DecisionTest, LowConfidenceReadIsTrouble) {
+  input_.containers[0].confidence = 0.5;
+  const DecisionOutcome out = Decide(input_, policy_);
+  EXPECT_EQ(Codes(out), std::vector<ReasonCode>{ReasonCode::kLowConfidence});
+  EXPECT_EQ(out.reasons[0].subject, "CSQU3054383");
+}
+
+TEST_F(DecisionTest, OutsideWindowIsTrouble) {
+  input_.appointments[0].window_start_ms = kNow + 3'600'000;
+  EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kOutsideTimeWindow});
+}
+
+TEST_F(DecisionTest, CustomsStatesAreChecked) {
+  input_.customs["CSQU3054383"] = CustomsStatus::kHeld;
+  EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kCustomsHold});
+  input_.customs["CSQU3054383"] = CustomsStatus::kInspection;
+  EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kCustomsInspection});
+  input_.customs.clear();
+  input_.appointments[0].containers[0].customs_release_required = true;
+  EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kCustomsNotReleased});
+  input_.customs["CSQU3054383"] = CustomsStatus::kReleased;
+  EXPECT_EQ(Decide(input_, policy_).verdict, Verdict::kOpen);
+}
+
+TEST_F(DecisionTest, PolicyCanRequireReleaseForAll) {
+  policy_.require_customs_release = true;
+  EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kCustomsNotReleased});
+}
+
+TEST_F(DecisionTest, SealChecks) {
+  input_.appointments[0].containers[0].seal_id = "EL1";
+  EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kSealMissing});
+
+  SealView seal{"EL1", SealState::kArrived, {}, "粤B12345", {"CSQU3054383"}};
+  input_.seals = {seal};
+  EXPECT_EQ(Decide(input_, policy_).verdict, Verdict::kOpen);
+
+  input_.seals[0].open_alarms = {"rope_cut"};
+  input_.seals[0].state = SealState::kAlarm;
+  EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kSealAlarm});
+
+  input_.seals = {seal};
+  input_.seals[0].plate = "粤B00000";
+  EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kSealMismatch});
+
+  input_.seals = {seal};
+  input_.seals[0].state = SealState::kUnlocked;
+  EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kSealNotArrived});
+}
+
+TEST_F(DecisionTest, SealBoundToContainerIsCheckedEvenIfNotAppointed) {
+  input_.seals = {SealView{"EL9", SealState::kAlarm, {"tamper"}, "粤B12345", {"CSQU3054383"}}};
+  EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kSealAlarm});
+}
+
+TEST_F(DecisionTest, LaneFaultIsTrouble) {
+  input_.lane_healthy = false;
+  input_.lane_fault = "PLC unreachable";
+  const DecisionOutcome out = Decide(input_, policy_);
+  EXPECT_EQ(Codes(out), std::vector<ReasonCode>{ReasonCode::kLaneFault});
+  EXPECT_EQ(out.reasons[0].detail, "PLC unreachable");
+}
+
+TEST_F(DecisionTest, BlacklistedPlateIsDenied) {
+  policy_.blacklisted_plates = {"粤B12345"};
+  EXPECT_EQ(Decide(input_, policy_).verdict, Verdict::kDeny);
+}
+
+TEST_F(DecisionTest, RiskDrawIsReproducibleAndRespectsRatio) {
+  EXPECT_EQ(RiskDraw(7, "V1"), RiskDraw(7, "V1"));
+  EXPECT_NE(RiskDraw(7, "V1"), RiskDraw(8, "V1"));
+  int selected = 0;
+  for (int i = 0; i < 10000; ++i) selected += RiskDraw(1, "V" + std::to_string(i)) < 0.1;
+  EXPECT_NEAR(selected, 1000, 150);
+
+  policy_.default_inspection_ratio = 1.0;
+  EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kRiskInspection});
+  policy_.company_inspection_ratio["TRUSTED"] = 0.0;
+  input_.appointments[0].company = "TRUSTED";
+  EXPECT_EQ(Decide(input_, policy_).verdict, Verdict::kOpen);
+}
+
+}  // namespace
+}  // namespace yardgate::gate
