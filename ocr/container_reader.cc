@@ -1,0 +1,167 @@
+#include "ocr/container_reader.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "ocr/container_code.h"
+#include "opencv2/imgcodecs.hpp"
+
+namespace yardgate::ocr {
+namespace {
+
+constexpr char kAlnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+constexpr char kDigits[] = "0123456789";
+
+struct GroupRead {
+  const TextGroup* group;
+  LineText line;
+};
+
+// How promising a group is for a container number: big characters, about 4 to 11 of them.
+double GroupScore(const TextGroup& g) {
+  const double n = static_cast<double>(g.chars.size());
+  double fit = g.vertical ? (n >= 7 && n <= 15 ? 1.5 : 0.8) : (n >= 3 && n <= 13 ? 1.0 : 0.5);
+  return fit * g.char_height * std::min(n, 11.0);
+}
+
+void AddCandidates(const std::string& text, const std::vector<float>& conf, const cv::Rect& box,
+                   std::vector<FrameCode>* out) {
+  for (const CodeCandidate& c : ExtractContainerNumbers(text, conf)) {
+    FrameCode fc;
+    fc.number = c.number;
+    fc.check_ok = c.check_ok;
+    fc.positional = c.positional;
+    fc.corrected = c.corrected;
+    fc.ocr_min = c.min_confidence;
+    fc.ocr_mean = c.mean_confidence;
+    fc.box = box;
+    fc.raw = text;
+    fc.confidence = FrameCodeConfidence(fc);
+    out->push_back(fc);
+  }
+}
+
+std::string Compact(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c))) out.push_back(c);
+  }
+  return out;
+}
+
+// True when `text` ends in what looks like an owner code, category and six digits, i.e. a
+// container number whose check digit was not read.
+bool MissingCheckDigit(const std::string& text) {
+  std::string t = Compact(text);
+  if (t.size() < 10) return false;
+  t = t.substr(t.size() - 10);
+  int digits = 0;
+  for (int i = 4; i < 10; ++i) digits += std::isdigit(static_cast<unsigned char>(t[i])) != 0;
+  int letters = 0;
+  for (int i = 0; i < 4; ++i) letters += std::isalpha(static_cast<unsigned char>(t[i])) != 0;
+  return digits >= 5 && letters >= 3;
+}
+
+}  // namespace
+
+double FrameCodeConfidence(const FrameCode& code) {
+  if (!code.check_ok) return std::min(0.3, 0.3 * code.ocr_mean);
+  // A wrong read passes the check digit about one time in ten, so the check digit alone
+  // gives little; the recogniser's own certainty about its weakest character does the rest.
+  double c = 0.5 + 0.45 * std::clamp((code.ocr_min - 0.5) / 0.45, 0.0, 1.0);
+  c -= 0.06 * code.positional;
+  c -= 0.3 * code.corrected;
+  return std::clamp(c, 0.0, 0.95);
+}
+
+absl::StatusOr<std::vector<FrameCode>> ReadContainers(const cv::Mat& gray, TessPool& pool,
+                                                      const ContainerReaderOptions& options) {
+  std::vector<TextGroup> groups = FindTextGroups(gray, options.finder);
+  std::vector<const TextGroup*> ranked;
+  for (const TextGroup& g : groups) ranked.push_back(&g);
+  std::stable_sort(ranked.begin(), ranked.end(), [](const TextGroup* a, const TextGroup* b) {
+    return GroupScore(*a) > GroupScore(*b);
+  });
+  if (static_cast<int>(ranked.size()) > options.max_groups) ranked.resize(options.max_groups);
+
+  std::vector<GroupRead> reads;
+  std::vector<FrameCode> codes;
+  TessPool::Lease lease = pool.Acquire();
+  int k = 0;
+  for (const TextGroup* g : ranked) {
+    absl::StatusOr<LineText> line = lease.Recognize(g->rendered, kAlnum, 7);
+    if (!line.ok()) return line.status();
+    if (!options.debug_prefix.empty()) {
+      cv::imwrite(absl::StrFormat("%s-g%02d.png", options.debug_prefix, k), g->rendered);
+    }
+    ++k;
+    // The boxed check digit is often lost: read the last character again on its own.
+    if (MissingCheckDigit(line->text) && g->chars.size() >= 2) {
+      cv::Mat last = RenderLine(*g, g->chars.size() - 1, g->chars.size(), 40);
+      absl::StatusOr<LineText> digit = lease.Recognize(last, kDigits, 10);
+      if (digit.ok() && digit->symbols.size() == 1) {
+        const std::string compact = Compact(line->text);
+        if (compact.size() >= 10) {
+          LineText extended = *line;
+          extended.text += digit->text;
+          extended.confidences.push_back(digit->confidences[0] * 0.9f);
+          AddCandidates(extended.text, extended.confidences, g->box, &codes);
+        }
+      }
+    }
+    AddCandidates(line->text, line->confidences, g->box, &codes);
+    reads.push_back({g, *std::move(line)});
+  }
+  // Codes on two or three rows: a line directly above another, left-aligned, same size.
+  for (const GroupRead& a : reads) {
+    if (a.group->vertical) continue;
+    for (const GroupRead& b : reads) {
+      if (&a == &b || b.group->vertical) continue;
+      const cv::Rect& ra = a.group->box;
+      const cv::Rect& rb = b.group->box;
+      const double h = std::max(a.group->char_height, b.group->char_height);
+      if (std::min(a.group->char_height, b.group->char_height) * 1.4 < h) continue;
+      const double vgap = rb.y - (ra.y + ra.height);
+      if (vgap < -0.2 * h || vgap > 1.2 * h) continue;
+      if (std::abs(ra.x - rb.x) > 1.5 * h) continue;
+      std::vector<float> conf = a.line.confidences;
+      conf.insert(conf.end(), b.line.confidences.begin(), b.line.confidences.end());
+      AddCandidates(a.line.text + b.line.text, conf, ra | rb, &codes);
+    }
+  }
+  // Size-type codes: any line that reads as one, attached to the nearest number.
+  std::vector<std::pair<std::string, cv::Rect>> types;
+  for (const GroupRead& r : reads) {
+    std::optional<std::string> t = ExtractSizeType(r.line.text);
+    if (t.has_value() && Compact(r.line.text).size() <= 6) types.emplace_back(*t, r.group->box);
+  }
+  // Best read per distinct number.
+  std::stable_sort(codes.begin(), codes.end(), [](const FrameCode& a, const FrameCode& b) {
+    return a.confidence > b.confidence;
+  });
+  std::vector<FrameCode> out;
+  for (const FrameCode& c : codes) {
+    bool seen = false;
+    for (const FrameCode& o : out) seen = seen || o.number == c.number;
+    if (seen) continue;
+    FrameCode fc = c;
+    double best_d = 1e18;
+    for (const auto& [t, box] : types) {
+      const cv::Point2d a(c.box.x + c.box.width / 2.0, c.box.y + c.box.height / 2.0);
+      const cv::Point2d b(box.x + box.width / 2.0, box.y + box.height / 2.0);
+      const double d = cv::norm(a - b);
+      if (d < best_d && d < 6.0 * std::max(box.height, box.width)) {
+        best_d = d;
+        fc.iso_type = t;
+      }
+    }
+    out.push_back(fc);
+  }
+  return out;
+}
+
+}  // namespace yardgate::ocr

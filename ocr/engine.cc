@@ -1,0 +1,226 @@
+#include "ocr/engine.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <filesystem>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "gate/container_number.h"
+#include "ocr/container_reader.h"
+#include "ocr/fusion.h"
+#include "ocr/plate_reader.h"
+#include "ocr/plate_text.h"
+#include "ocr/tess_pool.h"
+#include "opencv2/imgcodecs.hpp"
+#include "opencv2/imgproc.hpp"
+
+namespace yardgate::ocr {
+
+struct Engine::Impl {
+  std::unique_ptr<TessPool> latin;
+  std::unique_ptr<TessPool> chinese;
+};
+
+namespace {
+
+struct FrameResult {
+  absl::Status status;
+  std::vector<FrameCode> codes;
+  std::vector<FramePlate> plates;
+};
+
+std::string DebugName(const std::string& dir, const std::string& frame_name, size_t index) {
+  std::string base = std::filesystem::path(frame_name).filename().string();
+  if (base.empty()) base = absl::StrCat("frame", index);
+  for (char& c : base) {
+    if (c == '/' || c == '\\' || c == ' ') c = '_';
+  }
+  return (std::filesystem::path(dir) / base).string();
+}
+
+bool ContainerNumberValid(const std::string& s) { return gate::ValidateContainerNumber(s).ok(); }
+bool PlateValid(const std::string& s) { return IsValidPlate(s); }
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
+  if (options.threads < 1 || options.threads > 64) {
+    return absl::InvalidArgumentError(absl::StrCat("threads must be 1..64, got ", options.threads));
+  }
+  if (options.auto_threshold < 0 || options.auto_threshold > 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("auto_threshold must be in [0,1], got ", options.auto_threshold));
+  }
+  if (!options.debug_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.debug_dir, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot create debug dir '", options.debug_dir, "': ", ec.message()));
+    }
+  }
+  auto impl = std::make_unique<Impl>();
+  absl::StatusOr<std::unique_ptr<TessPool>> latin = TessPool::Create(
+      {.language = "eng", .datapath = options.tessdata_dir, .max_engines = options.threads});
+  if (!latin.ok()) return latin.status();
+  impl->latin = *std::move(latin);
+  if (options.read_plates) {
+    absl::StatusOr<std::unique_ptr<TessPool>> chinese = TessPool::Create(
+        {.language = "chi_sim", .datapath = options.tessdata_dir, .max_engines = options.threads});
+    if (!chinese.ok()) return chinese.status();
+    impl->chinese = *std::move(chinese);
+  }
+  return std::unique_ptr<Engine>(new Engine(options, std::move(impl)));
+}
+
+Engine::Engine(const EngineOptions& options, std::unique_ptr<Impl> impl)
+    : options_(options), impl_(std::move(impl)) {}
+
+Engine::~Engine() = default;
+
+absl::StatusOr<VisitReads> Engine::ReadVisit(const std::vector<FrameInput>& frames,
+                                             const Expectations& expected) {
+  const auto start = std::chrono::steady_clock::now();
+  // Decode and check every frame before reading any.
+  std::vector<cv::Mat> images(frames.size());
+  for (size_t i = 0; i < frames.size(); ++i) {
+    const FrameInput& f = frames[i];
+    if (f.encoded.size() > options_.max_frame_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat("frame '", f.name, "' is ", f.encoded.size(),
+                                                     " bytes, more than the limit of ",
+                                                     options_.max_frame_bytes));
+    }
+    if (f.encoded.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("frame '", f.name, "' is empty"));
+    }
+    try {
+      cv::Mat buf(1, static_cast<int>(f.encoded.size()), CV_8UC1,
+                  const_cast<char*>(f.encoded.data()));
+      images[i] = cv::imdecode(buf, cv::IMREAD_COLOR);
+    } catch (const std::exception& e) {
+      images[i].release();
+    }
+    if (images[i].empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("frame '", f.name, "' is not a decodable image"));
+    }
+    if (static_cast<int64_t>(images[i].cols) * images[i].rows > options_.max_frame_pixels) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "frame '", f.name, "' is ", images[i].cols, "x", images[i].rows,
+          " pixels, more than the limit of ", options_.max_frame_pixels));
+    }
+  }
+
+  std::vector<FrameResult> results(frames.size());
+  std::atomic<size_t> next{0};
+  auto worker = [&]() {
+    for (size_t i = next++; i < frames.size(); i = next++) {
+      FrameResult& r = results[i];
+      try {
+        const std::string debug =
+            options_.debug_dir.empty() ? "" : DebugName(options_.debug_dir, frames[i].name, i);
+        if (options_.read_containers) {
+          cv::Mat gray;
+          cv::cvtColor(images[i], gray, cv::COLOR_BGR2GRAY);
+          ContainerReaderOptions copts;
+          copts.debug_prefix = debug;
+          absl::StatusOr<std::vector<FrameCode>> codes = ReadContainers(gray, *impl_->latin, copts);
+          if (!codes.ok()) {
+            r.status = codes.status();
+            continue;
+          }
+          r.codes = *std::move(codes);
+        }
+        if (options_.read_plates && impl_->chinese != nullptr) {
+          PlateReaderOptions popts;
+          popts.debug_prefix = debug;
+          absl::StatusOr<std::vector<FramePlate>> plates =
+              ReadPlates(images[i], *impl_->chinese, *impl_->latin, popts);
+          if (!plates.ok()) {
+            r.status = plates.status();
+            continue;
+          }
+          r.plates = *std::move(plates);
+        }
+      } catch (const std::exception& e) {
+        r.status = absl::InternalError(
+            absl::StrCat("reading frame '", frames[i].name, "' failed: ", e.what()));
+      }
+    }
+  };
+  const size_t workers = std::min<size_t>(options_.threads, frames.size());
+  std::vector<std::thread> pool;
+  for (size_t w = 1; w < workers; ++w) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  for (const FrameResult& r : results) {
+    if (!r.status.ok()) return r.status;
+  }
+
+  std::vector<Observation> code_obs, plate_obs;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    for (const FrameCode& c : results[i].codes) {
+      Observation o;
+      o.frame = i;
+      o.text = c.number;
+      o.valid = c.check_ok;
+      o.confidence = c.confidence;
+      o.ocr_mean = c.ocr_mean;
+      o.attribute = c.iso_type;
+      o.evidence = {frames[i].name, c.box.x, c.box.y, c.box.width, c.box.height, c.raw,
+                    c.confidence};
+      code_obs.push_back(std::move(o));
+    }
+    for (const FramePlate& p : results[i].plates) {
+      Observation o;
+      o.frame = i;
+      o.text = p.text;
+      o.valid = p.valid;
+      o.confidence = p.confidence;
+      o.ocr_mean = p.ocr_mean;
+      o.evidence = {frames[i].name, p.box.x, p.box.y, p.box.width, p.box.height, p.raw,
+                    p.confidence};
+      plate_obs.push_back(std::move(o));
+    }
+  }
+  VisitReads out;
+  FusionOptions copts;
+  copts.max_valid = options_.max_containers;
+  copts.is_valid = &ContainerNumberValid;
+  std::vector<std::string> expected_codes;
+  for (const std::string& e : expected.containers) {
+    expected_codes.push_back(gate::NormalizeContainerNumber(e));
+  }
+  for (Fused& f : FuseObservations(code_obs, expected_codes, copts)) {
+    ContainerRead c;
+    c.number = f.text;
+    c.iso_type = f.attribute;
+    c.check_digit_ok = f.valid && ContainerNumberValid(f.text);
+    c.confidence = c.check_digit_ok ? f.confidence : std::min(f.confidence, 0.3);
+    c.auto_ok = c.check_digit_ok && c.confidence >= options_.auto_threshold;
+    c.settled_by_expectation = f.settled_by_expectation;
+    c.frames = std::move(f.frames);
+    out.containers.push_back(std::move(c));
+  }
+  FusionOptions popts;
+  popts.max_valid = 2;
+  popts.is_valid = &PlateValid;
+  for (Fused& f : FuseObservations(plate_obs, expected.plates, popts)) {
+    PlateRead p;
+    p.text = f.text;
+    p.confidence = f.valid ? f.confidence : std::min(f.confidence, 0.3);
+    p.auto_ok = f.valid && p.confidence >= options_.auto_threshold;
+    p.settled_by_expectation = f.settled_by_expectation;
+    p.frames = std::move(f.frames);
+    out.plates.push_back(std::move(p));
+  }
+  out.elapsed_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
+}  // namespace yardgate::ocr

@@ -1,0 +1,73 @@
+#include "ocr/json.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace yardgate::ocr {
+namespace {
+
+std::string Number(double v) { return absl::StrFormat("%.4g", v); }
+
+std::string FramesToJson(const std::vector<Evidence>& frames) {
+  std::string out = "[";
+  for (size_t i = 0; i < frames.size(); ++i) {
+    const Evidence& e = frames[i];
+    if (i > 0) out += ",";
+    absl::StrAppend(&out, "{\"image\":", JsonString(e.image), ",\"box\":[", e.x, ",", e.y, ",",
+                    e.w, ",", e.h, "],\"raw\":", JsonString(e.raw),
+                    ",\"confidence\":", Number(e.confidence), "}");
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+std::string JsonString(std::string_view s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += absl::StrFormat("\\u%04x", c);
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string VisitReadsToJson(const VisitReads& reads) {
+  std::string out = "{\"containers\":[";
+  for (size_t i = 0; i < reads.containers.size(); ++i) {
+    const ContainerRead& c = reads.containers[i];
+    if (i > 0) out += ",";
+    absl::StrAppend(&out, "{\"number\":", JsonString(c.number),
+                    ",\"iso_type\":", JsonString(c.iso_type),
+                    ",\"confidence\":", Number(c.confidence),
+                    ",\"auto\":", c.auto_ok ? "true" : "false",
+                    ",\"check_digit_ok\":", c.check_digit_ok ? "true" : "false",
+                    ",\"settled_by_expectation\":", c.settled_by_expectation ? "true" : "false",
+                    ",\"frames\":", FramesToJson(c.frames), "}");
+  }
+  out += "],\"plates\":[";
+  for (size_t i = 0; i < reads.plates.size(); ++i) {
+    const PlateRead& p = reads.plates[i];
+    if (i > 0) out += ",";
+    absl::StrAppend(&out, "{\"text\":", JsonString(p.text),
+                    ",\"confidence\":", Number(p.confidence),
+                    ",\"auto\":", p.auto_ok ? "true" : "false",
+                    ",\"settled_by_expectation\":", p.settled_by_expectation ? "true" : "false",
+                    ",\"frames\":", FramesToJson(p.frames), "}");
+  }
+  absl::StrAppend(&out, "],\"elapsed_ms\":", absl::StrFormat("%.1f", reads.elapsed_ms), "}");
+  return out;
+}
+
+}  // namespace yardgate::ocr

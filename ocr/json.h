@@ -1,0 +1,25 @@
+// JSON rendering of a visit's reads, as printed by yardgate-ocr:
+//   {"containers":[{"number","iso_type","confidence","auto","check_digit_ok",
+//     "settled_by_expectation","frames":[{"image","box":[x,y,w,h],"raw","confidence"}]}],
+//    "plates":[{"text","confidence","auto","settled_by_expectation","frames":[...]}],
+//    "elapsed_ms"}
+// Plain functions, safe from any thread.
+#ifndef YARDGATE_OCR_JSON_H_
+#define YARDGATE_OCR_JSON_H_
+
+#include <string>
+#include <string_view>
+
+#include "ocr/engine.h"
+
+namespace yardgate::ocr {
+
+// `s` as a JSON string literal, quotes included; UTF-8 passes through unchanged.
+std::string JsonString(std::string_view s);
+
+// One line, no trailing newline.
+std::string VisitReadsToJson(const VisitReads& reads);
+
+}  // namespace yardgate::ocr
+
+#endif  // YARDGATE_OCR_JSON_H_

@@ -1,0 +1,45 @@
+// Reading licence plates from one camera frame: mainland Chinese plates (blue, yellow
+// including double-row rear and trailer plates, green new-energy) and the Hong Kong / Macau
+// plates of cross-border trucks.
+//
+// Stages: find plate-coloured rectangles of plate proportions (or take the whole image when it
+// is already a tight crop), rectify and binarise each, segment characters, recognise the
+// province character with Tesseract's chi_sim and the rest with eng, then validate the text
+// against the plate patterns (plate_text.h).
+//
+// Thread-safety: ReadPlates may be called from many threads at once with the same pools.
+#ifndef YARDGATE_OCR_PLATE_READER_H_
+#define YARDGATE_OCR_PLATE_READER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ocr/tess_pool.h"
+#include "opencv2/core.hpp"
+
+namespace yardgate::ocr {
+
+struct FramePlate {
+  std::string text;        // UTF-8
+  bool valid = false;      // matches a plate pattern
+  double ocr_mean = 0;     // mean character confidence, [0,1]
+  double ocr_min = 0;      // lowest character confidence, [0,1]
+  double confidence = 0;   // [0,1]
+  cv::Rect box;            // in the frame
+  std::string raw;         // recogniser output before validation
+};
+
+struct PlateReaderOptions {
+  int max_candidates = 6;       // plate regions recognised per frame
+  std::string debug_prefix;     // when set, writes crops and binarisations
+};
+
+// Plates in `bgr` (CV_8UC3), best first, one per distinct text.
+absl::StatusOr<std::vector<FramePlate>> ReadPlates(const cv::Mat& bgr, TessPool& chinese,
+                                                   TessPool& latin,
+                                                   const PlateReaderOptions& options);
+
+}  // namespace yardgate::ocr
+
+#endif  // YARDGATE_OCR_PLATE_READER_H_

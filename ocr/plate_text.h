@@ -1,0 +1,35 @@
+// Licence plate text rules: which strings are plates, and fixing look-alikes by position.
+//
+// Mainland plates (GA 36): province character + issuing-office letter + 5 letters/digits
+// (no I or O); trailer, learner and police plates end in 挂, 学, 警 after 4; new-energy plates
+// have 6 after the letter (D/F first or last); cross-boundary plates are 粤Z + 4 + 港/澳.
+// Hong Kong plates are up to two letters and up to four digits; Macau plates M + letter +
+// four digits.
+//
+// Plain functions on UTF-8 strings, safe from any thread.
+#ifndef YARDGATE_OCR_PLATE_TEXT_H_
+#define YARDGATE_OCR_PLATE_TEXT_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace yardgate::ocr {
+
+// The 31 mainland province abbreviations, UTF-8, one code point each.
+const std::vector<std::string>& ProvinceCharacters();
+
+// True for a well-formed mainland, cross-boundary, Hong Kong or Macau plate.
+bool IsValidPlate(std::string_view plate);
+
+// Fixes look-alikes in the Latin tail of a mainland plate (the part after the province
+// character): the issuing-office letter must be a letter (8 -> B, 0 -> D ...), I and O become
+// 1 and 0 elsewhere. Returns the number of characters changed.
+int FixPlateTail(std::string* tail);
+
+// Splits a UTF-8 string into code points, each as a UTF-8 string.
+std::vector<std::string> SplitCodePoints(std::string_view s);
+
+}  // namespace yardgate::ocr
+
+#endif  // YARDGATE_OCR_PLATE_TEXT_H_
