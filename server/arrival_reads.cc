@@ -1,0 +1,37 @@
+#include "server/arrival_reads.h"
+
+#include <algorithm>
+
+#include "gate/container_number.h"
+#include "gate/decision.h"
+
+namespace yardgate::server {
+
+ArrivalReads MergeReads(const v1::LaneRead& lane, const ArrivalReads& from_frames) {
+  ArrivalReads out = from_frames;
+  if (!lane.plate().empty()) {
+    v1::FieldRead plate;
+    plate.set_text(gate::NormalizePlate(lane.plate()));
+    plate.set_confidence(1.0);
+    plate.set_source("lane");
+    out.plate = plate;
+  }
+  for (const std::string& raw : lane.container_numbers()) {
+    const std::string number = gate::NormalizeContainerNumber(raw);
+    auto same = std::find_if(out.containers.begin(), out.containers.end(),
+                             [&](const v1::FieldRead& r) { return r.text() == number; });
+    v1::FieldRead read;
+    read.set_text(number);
+    read.set_confidence(1.0);
+    read.set_source("lane");
+    read.set_check_digit_ok(gate::ValidateContainerNumber(number).ok());
+    if (same != out.containers.end()) {
+      *same = read;
+    } else {
+      out.containers.push_back(read);
+    }
+  }
+  return out;
+}
+
+}  // namespace yardgate::server

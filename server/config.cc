@@ -1,0 +1,229 @@
+#include "server/config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace yardgate::server {
+namespace {
+
+std::string Trim(const std::string& s) { return std::string(absl::StripAsciiWhitespace(s)); }
+
+absl::Status LineError(int line, const std::string& what) {
+  return absl::InvalidArgumentError(absl::StrCat("config line ", line, ": ", what));
+}
+
+absl::StatusOr<double> ParseDouble(int line, const std::string& key, const std::string& value) {
+  double d = 0;
+  if (!absl::SimpleAtod(value, &d)) return LineError(line, absl::StrCat(key, " = '", value, "' is not a number"));
+  return d;
+}
+
+absl::StatusOr<int> ParseInt(int line, const std::string& key, const std::string& value) {
+  int i = 0;
+  if (!absl::SimpleAtoi(value, &i)) return LineError(line, absl::StrCat(key, " = '", value, "' is not a whole number"));
+  return i;
+}
+
+absl::StatusOr<bool> ParseBool(int line, const std::string& key, const std::string& value) {
+  const std::string v = absl::AsciiStrToLower(value);
+  if (v == "true" || v == "yes" || v == "1") return true;
+  if (v == "false" || v == "no" || v == "0") return false;
+  return LineError(line, absl::StrCat(key, " = '", value, "' is not true or false"));
+}
+
+absl::Status SetServer(Config& c, int line, const std::string& key, const std::string& value) {
+  if (key == "data_dir") {
+    c.data_dir = value;
+  } else if (key == "grpc_listen") {
+    c.grpc_listen = value;
+  } else if (key == "jt808_listen") {
+    c.jt808_listen = value;
+  } else if (key == "http_listen") {
+    c.http_listen = value;
+  } else if (key == "max_message_bytes" || key == "max_frame_bytes" || key == "worker_threads" ||
+             key == "unlock_ttl_ms") {
+    absl::StatusOr<int> v = ParseInt(line, key, value);
+    if (!v.ok()) return v.status();
+    if (*v <= 0) return LineError(line, absl::StrCat(key, " must be positive"));
+    (key == "max_message_bytes" ? c.max_message_bytes
+     : key == "max_frame_bytes" ? c.max_frame_bytes
+     : key == "worker_threads"  ? c.worker_threads
+                                : c.unlock_ttl_ms) = *v;
+  } else {
+    return LineError(line, absl::StrCat("unknown key '", key, "' in [server]"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetDecision(Config& c, int line, const std::string& key, const std::string& value) {
+  gate::DecisionPolicy& p = c.policy;
+  if (key == "auto_threshold" || key == "default_inspection_ratio") {
+    absl::StatusOr<double> v = ParseDouble(line, key, value);
+    if (!v.ok()) return v.status();
+    if (*v < 0 || *v > 1) return LineError(line, absl::StrCat(key, " must be within [0, 1]"));
+    (key == "auto_threshold" ? p.auto_threshold : p.default_inspection_ratio) = *v;
+  } else if (key == "require_customs_release") {
+    absl::StatusOr<bool> v = ParseBool(line, key, value);
+    if (!v.ok()) return v.status();
+    p.require_customs_release = *v;
+  } else if (key == "risk_seed") {
+    uint64_t seed = 0;
+    if (!absl::SimpleAtoi(value, &seed)) return LineError(line, "risk_seed is not a whole number");
+    p.risk_seed = seed;
+  } else if (key.rfind("inspection_ratio.", 0) == 0) {
+    absl::StatusOr<double> v = ParseDouble(line, key, value);
+    if (!v.ok()) return v.status();
+    if (*v < 0 || *v > 1) return LineError(line, absl::StrCat(key, " must be within [0, 1]"));
+    p.company_inspection_ratio[key.substr(17)] = *v;
+  } else if (key == "blacklisted_plates") {
+    p.blacklisted_plates.clear();
+    for (absl::string_view plate : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+      p.blacklisted_plates.push_back(gate::NormalizePlate(Trim(std::string(plate))));
+    }
+  } else {
+    return LineError(line, absl::StrCat("unknown key '", key, "' in [decision]"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetLane(LaneConfig& lane, int line, const std::string& key, const std::string& value) {
+  if (key == "direction") {
+    const std::string v = absl::AsciiStrToLower(value);
+    if (v == "in") {
+      lane.direction = gate::Direction::kIn;
+    } else if (v == "out") {
+      lane.direction = gate::Direction::kOut;
+    } else {
+      return LineError(line, absl::StrCat("direction = '", value, "': use in or out"));
+    }
+  } else if (key == "barrier") {
+    if (value != "simulator" && value.rfind("modbus://", 0) != 0) {
+      return LineError(line, absl::StrCat("barrier = '", value, "': use simulator or modbus://HOST:PORT"));
+    }
+    lane.barrier = value;
+  } else {
+    return LineError(line, absl::StrCat("unknown key '", key, "' in [lane ", lane.id, "]"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const LaneConfig* Config::FindLane(const std::string& id) const {
+  for (const LaneConfig& lane : lanes) {
+    if (lane.id == id) return &lane;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<Config> ParseConfig(const std::string& text) {
+  Config c;
+  std::string section;
+  LaneConfig* lane = nullptr;
+  std::istringstream in(text);
+  std::string raw;
+  int line = 0;
+  while (std::getline(in, raw)) {
+    ++line;
+    const size_t comment = raw.find_first_of(";#");
+    const std::string s = Trim(comment == std::string::npos ? raw : raw.substr(0, comment));
+    if (s.empty()) continue;
+    if (s.front() == '[') {
+      if (s.back() != ']') return LineError(line, "a section header must end with ']'");
+      section = Trim(s.substr(1, s.size() - 2));
+      lane = nullptr;
+      if (section.rfind("lane ", 0) == 0) {
+        const std::string id = Trim(section.substr(5));
+        if (id.empty()) return LineError(line, "[lane] needs an id: [lane L1]");
+        if (c.FindLane(id) != nullptr) return LineError(line, absl::StrCat("lane ", id, " is defined twice"));
+        c.lanes.push_back(LaneConfig{id});
+        lane = &c.lanes.back();
+      } else if (section != "server" && section != "decision") {
+        return LineError(line, absl::StrCat("unknown section [", section, "]"));
+      }
+      continue;
+    }
+    const size_t eq = s.find('=');
+    if (eq == std::string::npos) return LineError(line, absl::StrCat("expected key = value, got '", s, "'"));
+    const std::string key = Trim(s.substr(0, eq));
+    const std::string value = Trim(s.substr(eq + 1));
+    absl::Status status;
+    if (lane != nullptr) {
+      status = SetLane(*lane, line, key, value);
+    } else if (section == "server") {
+      status = SetServer(c, line, key, value);
+    } else if (section == "decision") {
+      status = SetDecision(c, line, key, value);
+    } else {
+      status = LineError(line, absl::StrCat("'", key, "' is outside any section"));
+    }
+    if (!status.ok()) return status;
+  }
+  return c;
+}
+
+absl::StatusOr<Config> LoadConfig(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
+  std::stringstream text;
+  text << file.rdbuf();
+  absl::StatusOr<Config> c = ParseConfig(text.str());
+  if (!c.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", c.status().message()));
+  c->config_path = path;
+  if (c->lanes.empty()) c->lanes = DefaultConfig().lanes;
+  return c;
+}
+
+Config DefaultConfig() {
+  Config c;
+  c.lanes.push_back(LaneConfig{"L1", gate::Direction::kIn, "simulator"});
+  c.lanes.push_back(LaneConfig{"L2", gate::Direction::kOut, "simulator"});
+  return c;
+}
+
+absl::StatusOr<Config> ConfigFromFlags(int argc, char** argv) {
+  Config c = DefaultConfig();
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--config") {
+      if (i + 1 >= argc) return absl::InvalidArgumentError("--config needs a file");
+      absl::StatusOr<Config> loaded = LoadConfig(argv[i + 1]);
+      if (!loaded.ok()) return loaded.status();
+      c = *std::move(loaded);
+    }
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    std::string value;
+    const size_t eq = flag.find('=');
+    if (eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(flag, " needs a value"));
+    }
+    if (flag == "--config") continue;
+    if (flag == "--data-dir") {
+      c.data_dir = value;
+    } else if (flag == "--grpc-listen") {
+      c.grpc_listen = value;
+    } else if (flag == "--jt808-listen") {
+      c.jt808_listen = value;
+    } else if (flag == "--http-listen") {
+      c.http_listen = value;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag ", flag,
+                                                     " (known: --config, --data-dir, --grpc-listen, "
+                                                     "--jt808-listen, --http-listen)"));
+    }
+  }
+  return c;
+}
+
+}  // namespace yardgate::server

@@ -1,0 +1,71 @@
+// The server's configuration: a small INI file (an example is deploy/yardgate.conf) that
+// command-line flags override.
+//
+//   [server]
+//   grpc_listen = 127.0.0.1:50051
+//   data_dir = ./var
+//
+//   [decision]
+//   auto_threshold = 0.90
+//
+//   [lane L1]
+//   direction = in
+//   barrier = simulator            ; or modbus://127.0.0.1:502?unit=1&base=0
+//
+// Plain value type; not thread-safe to mutate while shared (the server swaps whole copies).
+#ifndef YARDGATE_SERVER_CONFIG_H_
+#define YARDGATE_SERVER_CONFIG_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "gate/decision.h"
+
+namespace yardgate::server {
+
+struct LaneConfig {
+  std::string id;
+  gate::Direction direction = gate::Direction::kIn;
+  // "simulator", or "modbus://HOST:PORT?unit=N&base=M" for a lane PLC.
+  std::string barrier = "simulator";
+};
+
+struct Config {
+  std::string config_path;  // where it was read from, for reloads; empty when built in code
+  std::string data_dir = "./var";
+  std::string grpc_listen = "127.0.0.1:50051";
+  std::string jt808_listen = "127.0.0.1:6808";
+  std::string http_listen = "127.0.0.1:8080";
+  // Largest gRPC message accepted, for camera frames: a visit of five 1080p JPEGs fits easily.
+  int max_message_bytes = 32 << 20;
+  // Largest single camera frame, encoded.
+  int max_frame_bytes = 8 << 20;
+  int worker_threads = 2;
+  // How long an unlock command may wait for the e-lock's acknowledgement.
+  int unlock_ttl_ms = 5000;
+
+  gate::DecisionPolicy policy;
+  std::vector<LaneConfig> lanes;
+
+  const LaneConfig* FindLane(const std::string& id) const;
+};
+
+// Parses INI text. Errors name the line and what is wrong with it.
+absl::StatusOr<Config> ParseConfig(const std::string& text);
+
+// Reads and parses a file; the result remembers the path.
+absl::StatusOr<Config> LoadConfig(const std::string& path);
+
+// A configuration that works without a file: one inbound lane "L1" and one outbound "L2",
+// both on the simulated barrier.
+Config DefaultConfig();
+
+// Applies command-line flags (--config is read first, then the others override it).
+// Unknown flags and missing values are errors naming the flag.
+absl::StatusOr<Config> ConfigFromFlags(int argc, char** argv);
+
+}  // namespace yardgate::server
+
+#endif  // YARDGATE_SERVER_CONFIG_H_

@@ -1,0 +1,63 @@
+// yardgate-server: the gate and yard automation server.
+//
+//   yardgate-server [--config FILE] [--data-dir DIR] [--grpc-listen HOST:PORT]
+//                   [--jt808-listen HOST:PORT] [--http-listen HOST:PORT]
+//
+// SIGINT / SIGTERM shut it down cleanly; SIGHUP reloads the decision rules from the config file.
+#include <csignal>
+#include <cstdio>
+#include <pthread.h>
+
+#include "server/config.h"
+#include "server/server.h"
+
+int main(int argc, char** argv) {
+  using yardgate::server::Config;
+  using yardgate::server::YardgateServer;
+
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::printf("usage: yardgate-server [--config FILE] [--data-dir DIR] [--grpc-listen HOST:PORT]\n"
+                  "                       [--jt808-listen HOST:PORT] [--http-listen HOST:PORT]\n");
+      return 0;
+    }
+  }
+  absl::StatusOr<Config> config = yardgate::server::ConfigFromFlags(argc, argv);
+  if (!config.ok()) {
+    std::fprintf(stderr, "yardgate-server: %s\n", std::string(config.status().message()).c_str());
+    return 2;
+  }
+
+  // Block the signals in every thread; one thread waits for them, so no work runs inside a
+  // signal handler.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<YardgateServer>> server = YardgateServer::Start(*config);
+  if (!server.ok()) {
+    std::fprintf(stderr, "yardgate-server: %s\n", std::string(server.status().message()).c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "yardgate-server: gRPC on %s, data in %s\n", (*server)->grpc_address().c_str(),
+               config->data_dir.c_str());
+
+  for (;;) {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    if (signal == SIGHUP) {
+      const absl::Status s = (*server)->Reload();
+      std::fprintf(stderr, "yardgate-server: reload: %s\n", s.ok() ? "ok" : std::string(s.message()).c_str());
+      continue;
+    }
+    break;
+  }
+  std::fprintf(stderr, "yardgate-server: shutting down\n");
+  (*server)->Shutdown();
+  std::fprintf(stderr, "yardgate-server: stopped\n");
+  return 0;
+}

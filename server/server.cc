@@ -1,0 +1,105 @@
+#include "server/server.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+#include "server/services.h"
+#include "server/store.h"
+#include "server/worker_pool.h"
+#include "server/yard.h"
+#include "yardgate/v1/seal_service.grpc.pb.h"
+
+namespace yardgate::server {
+
+struct YardgateServer::Parts {
+  Config config;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<WorkerPool> workers;
+  std::unique_ptr<Yard> yard;
+  std::unique_ptr<GateServiceImpl> gate_service;
+  std::unique_ptr<TerminalServiceImpl> terminal_service;
+  std::unique_ptr<v1::SealService::CallbackService> seal_service;
+  std::unique_ptr<grpc::Server> grpc_server;
+};
+
+absl::StatusOr<std::unique_ptr<YardgateServer>> YardgateServer::Start(const Config& config) {
+  auto parts = std::make_unique<Parts>();
+  parts->config = config;
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat("cannot create data directory ", config.data_dir, ": ", ec.message()));
+  }
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open((std::filesystem::path(config.data_dir) / "yardgate.db").string());
+  if (!store.ok()) return store.status();
+  parts->store = *std::move(store);
+  parts->workers = std::make_unique<WorkerPool>(config.worker_threads);
+
+  absl::StatusOr<std::unique_ptr<Yard>> yard = Yard::Load(config, parts->store.get(), nullptr, nullptr);
+  if (!yard.ok()) return yard.status();
+  parts->yard = *std::move(yard);
+
+  parts->gate_service = std::make_unique<GateServiceImpl>(parts->yard.get(), parts->workers.get(), nullptr);
+  parts->terminal_service = std::make_unique<TerminalServiceImpl>(parts->yard.get(), parts->workers.get());
+  parts->seal_service = std::make_unique<v1::SealService::CallbackService>();
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(config.grpc_listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(config.max_message_bytes);
+  builder.RegisterService(parts->gate_service.get());
+  builder.RegisterService(parts->terminal_service.get());
+  builder.RegisterService(parts->seal_service.get());
+  parts->grpc_server = builder.BuildAndStart();
+  if (parts->grpc_server == nullptr || port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", config.grpc_listen));
+  }
+  grpc::HealthCheckServiceInterface* health = parts->grpc_server->GetHealthCheckService();
+  for (const char* service : {"yardgate.v1.GateService", "yardgate.v1.SealService", "yardgate.v1.TerminalService"}) {
+    health->SetServingStatus(service, true);
+  }
+
+  std::unique_ptr<YardgateServer> server(new YardgateServer(std::move(parts)));
+  server->grpc_port_ = port;
+  return server;
+}
+
+YardgateServer::YardgateServer(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+YardgateServer::~YardgateServer() { Shutdown(); }
+
+void YardgateServer::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  parts_->grpc_server->GetHealthCheckService()->Shutdown();
+  // Streams finish as soon as the log says so; then gRPC can stop within its deadline.
+  parts_->yard->events().Shutdown();
+  parts_->grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  parts_->grpc_server->Wait();
+  parts_->workers.reset();
+  parts_->store->Close();
+}
+
+absl::Status YardgateServer::Reload() {
+  if (parts_->config.config_path.empty()) return absl::OkStatus();
+  absl::StatusOr<Config> config = LoadConfig(parts_->config.config_path);
+  if (!config.ok()) return config.status();
+  parts_->yard->SetPolicy(config->policy);
+  return absl::OkStatus();
+}
+
+std::string YardgateServer::grpc_address() const {
+  const std::string& listen = parts_->config.grpc_listen;
+  return absl::StrCat(listen.substr(0, listen.rfind(':')), ":", grpc_port_);
+}
+
+Yard& YardgateServer::yard() { return *parts_->yard; }
+
+}  // namespace yardgate::server

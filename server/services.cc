@@ -1,0 +1,155 @@
+#include "server/services.h"
+
+#include "absl/strings/str_cat.h"
+#include "server/event_stream.h"
+
+namespace yardgate::server {
+namespace {
+
+// A Reply that copies the result into the gRPC response and finishes the call.
+template <class Resp>
+Reply<Resp> FinishWith(grpc::ServerUnaryReactor* reactor, Resp* response) {
+  return [reactor, response](absl::StatusOr<Resp> result) {
+    if (result.ok()) *response = *std::move(result);
+    reactor->Finish(ToGrpc(result.status()));
+  };
+}
+
+template <class Resp>
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, absl::StatusOr<Resp> result,
+                                    Resp* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  FinishWith(reactor, response)(std::move(result));
+  return reactor;
+}
+
+}  // namespace
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  // absl and gRPC share the canonical status codes.
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+grpc::ServerUnaryReactor* GateServiceImpl::SubmitArrival(grpc::CallbackServerContext* ctx,
+                                                         const v1::SubmitArrivalRequest* request,
+                                                         v1::SubmitArrivalResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  Reply<v1::SubmitArrivalResponse> reply = FinishWith(reactor, response);
+  const absl::Status valid = yard_->ValidateArrival(*request);
+  if (!valid.ok()) {
+    reply(valid);
+    return reactor;
+  }
+  if (yard_->ReplayIfRepeated(*request, reply)) return reactor;
+  if (request->frames().empty()) {
+    yard_->SubmitArrival(*request, MergeReads(request->read(), {}), {}, reply);
+    return reactor;
+  }
+  if (frames_ == nullptr) {
+    reply(absl::FailedPreconditionError("this server has no OCR engine: send the lane's read instead of frames"));
+    return reactor;
+  }
+  // OCR takes a while: run it on a worker and finish from there.
+  workers_->Run([this, ctx, request, reply] {
+    if (ctx->IsCancelled()) {
+      reply(absl::CancelledError("the client went away before the frames were read"));
+      return;
+    }
+    std::vector<std::string> plates, containers;
+    yard_->ExpectedAt(request->lane_id(), &plates, &containers);
+    const std::vector<v1::CameraFrame> frames(request->frames().begin(), request->frames().end());
+    absl::StatusOr<ArrivalReads> read = frames_->Read(frames, plates, containers);
+    if (!read.ok()) {
+      reply(read.status());
+      return;
+    }
+    std::vector<EvidenceFrame> evidence;
+    for (const v1::CameraFrame& f : frames) {
+      evidence.push_back({absl::StrCat(v1::CameraPosition_Name(f.position()), ":", f.camera_id()), f.jpeg()});
+    }
+    yard_->SubmitArrival(*request, MergeReads(request->read(), *read), std::move(evidence), reply);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* GateServiceImpl::ReportPassage(grpc::CallbackServerContext* ctx,
+                                                         const v1::ReportPassageRequest* request,
+                                                         v1::ReportPassageResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  yard_->ReportPassage(*request, FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* GateServiceImpl::RequestAssistance(grpc::CallbackServerContext* ctx,
+                                                             const v1::RequestAssistanceRequest* request,
+                                                             v1::RequestAssistanceResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  yard_->RequestAssistance(*request, FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerWriteReactor<v1::Event>* GateServiceImpl::WatchLane(grpc::CallbackServerContext*,
+                                                                const v1::WatchLaneRequest* request) {
+  // A lane watch is live only: it starts at the newest committed event.
+  const std::string lane = request->lane_id();
+  return StartEventStream(&yard_->events(), workers_, yard_->events().last_sequence(),
+                          [lane](const v1::Event& e) { return e.lane_id() == lane; });
+}
+
+grpc::ServerUnaryReactor* TerminalServiceImpl::UpsertAppointment(grpc::CallbackServerContext* ctx,
+                                                                 const v1::UpsertAppointmentRequest* request,
+                                                                 v1::Appointment* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  yard_->UpsertAppointment(*request, FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* TerminalServiceImpl::CancelAppointment(grpc::CallbackServerContext* ctx,
+                                                                 const v1::CancelAppointmentRequest* request,
+                                                                 v1::Appointment* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  yard_->CancelAppointment(*request, FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* TerminalServiceImpl::SetCustomsStatus(grpc::CallbackServerContext* ctx,
+                                                                const v1::SetCustomsStatusRequest* request,
+                                                                v1::SetCustomsStatusResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  yard_->SetCustomsStatus(*request, FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* TerminalServiceImpl::ListVisits(grpc::CallbackServerContext* ctx,
+                                                          const v1::ListVisitsRequest* request,
+                                                          v1::ListVisitsResponse* response) {
+  return FinishNow(ctx, yard_->ListVisits(*request), response);
+}
+
+grpc::ServerUnaryReactor* TerminalServiceImpl::GetVisit(grpc::CallbackServerContext* ctx,
+                                                        const v1::GetVisitRequest* request,
+                                                        v1::Visit* response) {
+  return FinishNow(ctx, yard_->GetVisit(request->visit_id()), response);
+}
+
+grpc::ServerWriteReactor<v1::Event>* TerminalServiceImpl::Subscribe(grpc::CallbackServerContext*,
+                                                                    const v1::SubscribeRequest* request) {
+  return StartEventStream(&yard_->events(), workers_, request->after_sequence(), nullptr);
+}
+
+grpc::ServerUnaryReactor* TerminalServiceImpl::ListTroubleVisits(grpc::CallbackServerContext* ctx,
+                                                                 const v1::ListTroubleVisitsRequest* request,
+                                                                 v1::ListVisitsResponse* response) {
+  return FinishNow(ctx, absl::StatusOr<v1::ListVisitsResponse>(yard_->ListTroubleVisits(request->lane_id())),
+                   response);
+}
+
+grpc::ServerUnaryReactor* TerminalServiceImpl::ResolveTrouble(grpc::CallbackServerContext* ctx,
+                                                              const v1::ResolveTroubleRequest* request,
+                                                              v1::Visit* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  yard_->ResolveTrouble(*request, FinishWith(reactor, response));
+  return reactor;
+}
+
+}  // namespace yardgate::server

@@ -1,0 +1,172 @@
+// The yard: appointments, customs status, truck visits and their decisions, and the event log
+// that tells terminal systems about all of it.
+//
+// Every mutating call follows one path (Mutate): check the idempotency key, validate, decide,
+// change memory, then hand rows and events to the store's writer, and reply only after the
+// batch has committed. Events get their sequence numbers under the same lock that orders the
+// writes, so the event log is in commit order with no gaps a reader could fall into. Effects
+// (opening a barrier) run only after the decision that asked for them is durable.
+//
+// Thread-safety: all public methods may be called from any thread, including gRPC's callback
+// threads: they never block on I/O. Replies run on the store's writer thread (or the caller's
+// thread for errors found before anything is written) and must not block.
+#ifndef YARDGATE_SERVER_YARD_H_
+#define YARDGATE_SERVER_YARD_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "gate/decision.h"
+#include "server/config.h"
+#include "server/event_log.h"
+#include "server/lane_hardware.h"
+#include "server/store.h"
+#include "yardgate/v1/gate_service.pb.h"
+#include "yardgate/v1/terminal_service.pb.h"
+
+namespace yardgate::server {
+
+template <class T>
+using Reply = std::function<void(absl::StatusOr<T>)>;
+
+// What the lane read, fused from its devices and the OCR engine, ready for the decision.
+struct ArrivalReads {
+  std::optional<v1::FieldRead> plate;
+  std::vector<v1::FieldRead> containers;
+};
+
+// The frames of a visit, kept as evidence for the trouble desk.
+struct EvidenceFrame {
+  std::string camera;
+  std::string image;
+};
+
+// Seal state for the decision and for arrival, provided by the seal bridge.
+class SealDirectory {
+ public:
+  virtual ~SealDirectory() = default;
+  // Seals bound to this plate or these containers, or named by an appointment.
+  virtual std::vector<gate::SealView> SealsFor(const std::string& plate,
+                                               const std::vector<std::string>& containers,
+                                               const std::vector<std::string>& seal_ids) = 0;
+};
+
+class Yard {
+ public:
+  // Loads the state kept in `store`. `lanes` and `seals` may be null (no hardware, no seals).
+  static absl::StatusOr<std::unique_ptr<Yard>> Load(const Config& config, Store* store,
+                                                    LaneHardware* lanes, SealDirectory* seals);
+  Yard(const Yard&) = delete;
+  Yard& operator=(const Yard&) = delete;
+
+  EventLog& events() { return *events_; }
+
+  // Replaces thresholds and rules (a config reload). Lanes are not reloaded.
+  void SetPolicy(const gate::DecisionPolicy& policy);
+
+  // Validates the parts of an arrival that need no OCR: lane, frame sizes, lane-read fields.
+  absl::Status ValidateArrival(const v1::SubmitArrivalRequest& request) const;
+  // If `request` repeats an earlier idempotency key, replies with the first result (after it
+  // is durable) and returns true.
+  bool ReplayIfRepeated(const v1::SubmitArrivalRequest& request, Reply<v1::SubmitArrivalResponse>& reply);
+  // What the lane expects to see, to help the OCR settle ambiguities.
+  void ExpectedAt(const std::string& lane_id, std::vector<std::string>* plates,
+                  std::vector<std::string>* containers) const;
+  // Opens a visit with the fused reads, decides, records, and replies.
+  void SubmitArrival(const v1::SubmitArrivalRequest& request, ArrivalReads reads,
+                     std::vector<EvidenceFrame> evidence, Reply<v1::SubmitArrivalResponse> reply);
+  void ReportPassage(const v1::ReportPassageRequest& request, Reply<v1::ReportPassageResponse> reply);
+  void RequestAssistance(const v1::RequestAssistanceRequest& request,
+                         Reply<v1::RequestAssistanceResponse> reply);
+
+  void UpsertAppointment(const v1::UpsertAppointmentRequest& request, Reply<v1::Appointment> reply);
+  void CancelAppointment(const v1::CancelAppointmentRequest& request, Reply<v1::Appointment> reply);
+  void SetCustomsStatus(const v1::SetCustomsStatusRequest& request,
+                        Reply<v1::SetCustomsStatusResponse> reply);
+  absl::StatusOr<v1::ListVisitsResponse> ListVisits(const v1::ListVisitsRequest& request) const;
+  absl::StatusOr<v1::Visit> GetVisit(const std::string& visit_id) const;
+  v1::ListVisitsResponse ListTroubleVisits(const std::string& lane_id) const;
+  void ResolveTrouble(const v1::ResolveTroubleRequest& request, Reply<v1::Visit> reply);
+
+  // Records something that happened outside a request (a lane fault, a device report) as an
+  // event. `rows` may add rows to the same transaction.
+  void RecordEvent(v1::Event event, Store::Work rows = nullptr);
+
+  // False once a commit has failed: the yard then refuses every change (fail closed).
+  bool healthy() const;
+
+ private:
+  // A change computed under the lock: what to reply, which events to log, which rows to write,
+  // and what to do once it is durable.
+  template <class Resp>
+  struct Change {
+    Resp response;
+    std::vector<v1::Event> events;
+    Store::Work rows;
+    std::function<void()> after_commit;
+  };
+  template <class Resp>
+  using Compute = std::function<absl::StatusOr<Change<Resp>>()>;
+
+  struct Remembered {
+    std::string request_hash;
+    std::string response;
+  };
+
+  Yard(const Config& config, Store* store, LaneHardware* lanes, SealDirectory* seals);
+  absl::Status LoadState();
+
+  template <class Resp>
+  void Mutate(const std::string& scope, const std::string& key, const std::string& request_hash,
+              Reply<Resp> reply, Compute<Resp> compute);
+  template <class Resp>
+  bool ReplayLocked(const std::string& scope, const std::string& key, const std::string& request_hash,
+                    Reply<Resp>& reply);
+
+  // REQUIRES: mu_ held.
+  gate::DecisionInput DecisionInputLocked(const v1::Visit& visit, int64_t now_ms) const;
+  gate::DecisionOutcome DecideLocked(const v1::Visit& visit, int64_t now_ms) const;
+  void ApplyOutcomeLocked(const gate::DecisionOutcome& outcome, const std::string& decided_by,
+                          v1::Visit* visit) const;
+  v1::Event NewEventLocked(const std::string& lane_id, const std::string& visit_id);
+  std::function<void()> OpenBarrierEffect(const v1::Visit& visit);
+
+  const Config config_;
+  Store* const store_;
+  LaneHardware* const lanes_;
+  SealDirectory* const seals_;
+  std::unique_ptr<EventLog> events_;
+
+  mutable std::mutex mu_;
+  gate::DecisionPolicy policy_;                              // guarded by mu_
+  std::map<std::string, v1::Appointment> appointments_;      // guarded by mu_
+  std::map<std::string, v1::CustomsStatus> customs_;         // guarded by mu_
+  std::map<std::string, v1::Visit> visits_;                  // guarded by mu_
+  std::map<std::string, Remembered> idempotency_;            // guarded by mu_; scope + '\n' + key
+  uint64_t next_sequence_ = 1;                               // guarded by mu_
+  uint64_t next_visit_number_ = 1;                           // guarded by mu_
+  bool healthy_ = true;                                      // guarded by mu_
+};
+
+// A stable 64-bit fingerprint (FNV-1a) of bytes, as hex: equal across runs and builds.
+std::string Fingerprint(const std::string& bytes);
+
+// The fingerprint of a request with its idempotency key cleared, so that a retry with the
+// same key can be told apart from a different request that reuses the key.
+template <class Request>
+std::string RequestHash(Request request) {
+  request.clear_idempotency_key();
+  std::string bytes;
+  request.SerializeToString(&bytes);
+  return Fingerprint(bytes);
+}
+
+}  // namespace yardgate::server
+
+#endif  // YARDGATE_SERVER_YARD_H_
