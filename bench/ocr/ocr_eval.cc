@@ -1,0 +1,260 @@
+// ocr_eval: measures yardgate's OCR engine on a labelled data set (default
+// ../shared/datasets/ocr-dev from the repository root) and prints, per data set:
+//   containers: visits with every container read right, frames read right, precision of the
+//               confident ("auto") reads, median / p95 ms per frame and per visit;
+//   plates:     plates exactly right, precision of confident reads, median / p95 ms.
+//
+//   ocr_eval [--data DIR] [--threads N] [--auto-threshold X] [--verbose]
+//
+// Layout expected: DIR/containers/manifest.tsv and DIR/plates/manifest.tsv, tab-separated
+// "file<TAB>truth<TAB>origin" without header. Container frames are grouped into visits by the
+// middle number of "1-<visit>-OCR-<camera>.jpg"; other names make one visit per frame.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "ocr/engine.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using yardgate::ocr::Engine;
+using yardgate::ocr::EngineOptions;
+using yardgate::ocr::FrameInput;
+using yardgate::ocr::VisitReads;
+
+struct Item {
+  std::string file;
+  std::string truth;
+};
+
+std::vector<Item> ReadManifest(const fs::path& path) {
+  std::vector<Item> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    std::istringstream ss(line);
+    Item it;
+    std::getline(ss, it.file, '\t');
+    std::getline(ss, it.truth, '\t');
+    if (!it.file.empty() && !it.truth.empty()) out.push_back(it);
+  }
+  return out;
+}
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string VisitOf(const std::string& file) {
+  // 1-<visit>-OCR-...: the second dash-separated field.
+  size_t a = file.find('-');
+  size_t b = a == std::string::npos ? a : file.find('-', a + 1);
+  if (a == std::string::npos || b == std::string::npos) return file;
+  return file.substr(a + 1, b - a - 1);
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t idx = static_cast<size_t>(std::min<double>(v.size() - 1, std::ceil(p * v.size()) - 1));
+  return v[idx];
+}
+
+struct Precision {
+  int confident = 0;
+  int right = 0;
+  std::string Text() const {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%d/%d = %.1f%%", right, confident,
+                  confident == 0 ? 100.0 : 100.0 * right / confident);
+    return buf;
+  }
+};
+
+std::string Pct(int a, int b) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%d/%d = %.1f%%", a, b, b == 0 ? 0.0 : 100.0 * a / b);
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  fs::path data;
+  EngineOptions options;
+  bool verbose = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--data" && i + 1 < argc) {
+      data = argv[++i];
+    } else if (a == "--threads" && i + 1 < argc) {
+      options.threads = std::atoi(argv[++i]);
+    } else if (a == "--auto-threshold" && i + 1 < argc) {
+      options.auto_threshold = std::atof(argv[++i]);
+    } else if (a == "--verbose" || a == "-v") {
+      verbose = true;
+    } else {
+      std::cerr << "usage: ocr_eval [--data DIR] [--threads N] [--auto-threshold X] [--verbose]\n";
+      return 2;
+    }
+  }
+  if (data.empty()) {
+    const char* src = std::getenv("YARDGATE_SOURCE_DIR");
+    data = fs::path(src != nullptr ? src : ".") / ".." / "shared" / "datasets" / "ocr-dev";
+  }
+  if (!fs::exists(data)) {
+    std::cerr << "ocr_eval: no data set at " << data << "\n";
+    return 1;
+  }
+  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(options);
+  if (!engine.ok()) {
+    std::cerr << "ocr_eval: " << engine.status() << "\n";
+    return 1;
+  }
+  std::printf("data set %s, auto threshold %.2f, threads %d\n", data.c_str(),
+              options.auto_threshold, options.threads);
+
+  // Containers.
+  const fs::path cdir = data / "containers";
+  std::vector<Item> citems = ReadManifest(cdir / "manifest.tsv");
+  if (!citems.empty()) {
+    std::map<std::string, std::vector<Item>> visits;
+    for (const Item& it : citems) visits[VisitOf(it.file)].push_back(it);
+    // Frames, one at a time.
+    int frames_right = 0, frames_top_right = 0;
+    Precision frame_prec;
+    std::vector<double> frame_ms;
+    for (const Item& it : citems) {
+      FrameInput f{it.file, "", ReadFile(cdir / it.file)};
+      absl::StatusOr<VisitReads> r = (*engine)->ReadVisit({f}, {});
+      if (!r.ok()) {
+        std::printf("  %s: error %s\n", it.file.c_str(), r.status().ToString().c_str());
+        continue;
+      }
+      frame_ms.push_back(r->elapsed_ms);
+      bool right = false;
+      for (const auto& c : r->containers) {
+        if (c.check_digit_ok && c.number == it.truth) right = true;
+      }
+      // The frame may show part of a second box: an auto read of another valid number is
+      // only wrong when it is not a number of the same visit.
+      std::set<std::string> visit_truth;
+      for (const Item& v : visits[VisitOf(it.file)]) visit_truth.insert(v.truth);
+      for (const auto& c : r->containers) {
+        if (!c.auto_ok) continue;
+        ++frame_prec.confident;
+        if (visit_truth.count(c.number) > 0) ++frame_prec.right;
+        else if (verbose) std::printf("  WRONG AUTO %s: %s (%.3f)\n", it.file.c_str(), c.number.c_str(), c.confidence);
+      }
+      const bool top = !r->containers.empty() && r->containers[0].number == it.truth;
+      frames_right += right;
+      frames_top_right += top;
+      if (verbose) {
+        std::printf("  %-32s truth %s %s:", it.file.c_str(), it.truth.c_str(),
+                    right ? "OK  " : "MISS");
+        for (const auto& c : r->containers) {
+          std::printf(" %s%s(%.2f%s)", c.number.c_str(), c.check_digit_ok ? "" : "!",
+                      c.confidence, c.auto_ok ? ",auto" : "");
+        }
+        std::printf(" %.0fms\n", r->elapsed_ms);
+      }
+    }
+    // Visits, all frames together.
+    int visits_right = 0;
+    Precision visit_prec;
+    std::vector<double> visit_ms;
+    for (const auto& [visit, items] : visits) {
+      std::vector<FrameInput> frames;
+      std::set<std::string> truth;
+      for (const Item& it : items) {
+        frames.push_back({it.file, "", ReadFile(cdir / it.file)});
+        truth.insert(it.truth);
+      }
+      absl::StatusOr<VisitReads> r = (*engine)->ReadVisit(frames, {});
+      if (!r.ok()) {
+        std::printf("  visit %s: error %s\n", visit.c_str(), r.status().ToString().c_str());
+        continue;
+      }
+      visit_ms.push_back(r->elapsed_ms);
+      std::set<std::string> read;
+      for (const auto& c : r->containers) {
+        if (c.check_digit_ok) read.insert(c.number);
+        if (c.auto_ok) {
+          ++visit_prec.confident;
+          visit_prec.right += truth.count(c.number) > 0;
+        }
+      }
+      bool all = true;
+      for (const std::string& t : truth) all = all && read.count(t) > 0;
+      visits_right += all;
+      if (verbose) {
+        std::printf("  visit %s (%zu frames) %s:", visit.c_str(), items.size(), all ? "OK  " : "MISS");
+        for (const auto& c : r->containers) {
+          std::printf(" %s%s(%.2f%s)", c.number.c_str(), c.check_digit_ok ? "" : "!",
+                      c.confidence, c.auto_ok ? ",auto" : "");
+        }
+        std::printf(" %.0fms\n", r->elapsed_ms);
+      }
+    }
+    std::printf("containers: visits all right %s; frames right %s (top read %s)\n",
+                Pct(visits_right, visits.size()).c_str(), Pct(frames_right, citems.size()).c_str(),
+                Pct(frames_top_right, citems.size()).c_str());
+    std::printf("containers: confident reads precise: frames %s, visits %s\n",
+                frame_prec.Text().c_str(), visit_prec.Text().c_str());
+    std::printf("containers: ms per frame median %.0f p95 %.0f; ms per visit median %.0f p95 %.0f\n",
+                Percentile(frame_ms, 0.5), Percentile(frame_ms, 0.95), Percentile(visit_ms, 0.5),
+                Percentile(visit_ms, 0.95));
+  }
+
+  // Plates.
+  const fs::path pdir = data / "plates";
+  std::vector<Item> pitems = ReadManifest(pdir / "manifest.tsv");
+  if (!pitems.empty()) {
+    int exact = 0;
+    Precision prec;
+    std::vector<double> ms;
+    for (const Item& it : pitems) {
+      FrameInput f{it.file, "", ReadFile(pdir / it.file)};
+      absl::StatusOr<VisitReads> r = (*engine)->ReadVisit({f}, {});
+      if (!r.ok()) {
+        std::printf("  %s: error %s\n", it.file.c_str(), r.status().ToString().c_str());
+        continue;
+      }
+      ms.push_back(r->elapsed_ms);
+      const bool ok = !r->plates.empty() && r->plates[0].text == it.truth;
+      exact += ok;
+      for (const auto& p : r->plates) {
+        if (!p.auto_ok) continue;
+        ++prec.confident;
+        prec.right += p.text == it.truth;
+      }
+      if (verbose) {
+        std::printf("  %-16s truth %s %s:", it.file.c_str(), it.truth.c_str(), ok ? "OK  " : "MISS");
+        for (const auto& p : r->plates) {
+          std::printf(" %s(%.2f%s)", p.text.c_str(), p.confidence, p.auto_ok ? ",auto" : "");
+        }
+        if (!r->plates.empty() && !r->plates[0].frames.empty()) {
+          std::printf(" raw '%s'", r->plates[0].frames[0].raw.c_str());
+        }
+        std::printf(" %.0fms\n", r->elapsed_ms);
+      }
+    }
+    std::printf("plates: exact %s; confident reads precise %s; ms per image median %.0f p95 %.0f\n",
+                Pct(exact, pitems.size()).c_str(), prec.Text().c_str(), Percentile(ms, 0.5),
+                Percentile(ms, 0.95));
+  }
+  return 0;
+}
