@@ -267,6 +267,8 @@ void Jt808Framer::Feed(const uint8_t* data, size_t n, std::vector<Bytes>* out) {
         if (b == kJt808Flag) {
           state_ = State::kInFrame;
           buffer_.clear();
+        } else {
+          ++stats_.discarded_bytes;
         }
         break;
       case State::kInFrame:
@@ -279,6 +281,7 @@ void Jt808Framer::Feed(const uint8_t* data, size_t n, std::vector<Bytes>* out) {
           }
         } else if (buffer_.size() >= max_frame_bytes_) {
           ++stats_.oversize_frames;
+          stats_.discarded_bytes += buffer_.size() + 1;
           buffer_.clear();
           buffer_.shrink_to_fit();
           state_ = State::kDiscarding;

@@ -141,6 +141,7 @@ class Jt808Framer final {
   struct Stats {
     uint64_t garbage_bytes = 0;     // skipped outside any frame
     uint64_t oversize_frames = 0;   // dropped for exceeding max_frame_bytes
+    uint64_t discarded_bytes = 0;   // bytes of those oversize frames
   };
 
   // Default allows the largest legal frame (21 + 1023 + 1 bytes) fully escaped, plus slack.
