@@ -76,7 +76,10 @@ absl::Status ModbusTestServer::Restart() {
   return Listen();
 }
 
-void ModbusTestServer::SetAnswering(bool answering) { answering_ = answering; }
+void ModbusTestServer::SetAnswering(bool answering) {
+  absl::MutexLock serving(&serve_mu_);
+  answering_ = answering;
+}
 
 void ModbusTestServer::Serve() {
   std::vector<int> clients;
@@ -97,6 +100,9 @@ void ModbusTestServer::Serve() {
     timeval tv{0, 10'000};
     const int ready = select(max_fd + 1, &fds, nullptr, nullptr, &tv);
     if (ready <= 0) continue;
+    // Once SetAnswering(false) has returned, nothing more is read or answered.
+    absl::MutexLock serving(&serve_mu_);
+    if (!answering_) continue;
     if (FD_ISSET(listen_fd_, &fds)) {
       const int c = accept(listen_fd_, nullptr, nullptr);
       if (c >= 0) clients.push_back(c);

@@ -70,6 +70,8 @@ class ModbusTestServer final {
   int port_;
   modbus_t* const ctx_;  // used by the serving thread only
   std::atomic<bool> stop_{false};
+  // Held by the serving thread while it reads and answers; guards the switch.
+  absl::Mutex serve_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   std::atomic<bool> answering_{true};
   int listen_fd_ = -1;
   std::thread thread_;
