@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 #include "gate/container_number.h"
 
@@ -43,20 +44,24 @@ bool IsCategory(char c) { return c == 'U' || c == 'J' || c == 'Z'; }
 struct Compact {
   std::string text;
   std::vector<float> conf;
+  std::vector<CharChoices> choices;
 };
 
-Compact CompactText(std::string_view raw, const std::vector<float>& confidences) {
+Compact CompactText(std::string_view raw, const std::vector<float>& confidences,
+                    const std::vector<CharChoices>& choices) {
   Compact out;
   size_t alnum = 0;
   for (char c : raw) {
     if (std::isalnum(static_cast<unsigned char>(c))) ++alnum;
   }
   const bool have_conf = confidences.size() == alnum;
+  const bool have_choices = choices.size() == alnum;
   size_t k = 0;
   for (char c : raw) {
     if (!std::isalnum(static_cast<unsigned char>(c))) continue;
     out.text.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
     out.conf.push_back(have_conf ? confidences[k] : 0.5f);
+    out.choices.push_back(have_choices ? choices[k] : CharChoices{});
     ++k;
   }
   return out;
@@ -144,9 +149,64 @@ int HammingDistance(std::string_view a, std::string_view b) {
   return d;
 }
 
+namespace {
+
+bool FitsPosition(char c, int i) {
+  if (i < 3) return c >= 'A' && c <= 'Z';
+  if (i == 3) return IsCategory(c);
+  return c >= '0' && c <= '9';
+}
+
+// Maps `c` into position `i`'s class (letter or digit), or 0.
+char IntoPosition(char c, int i) {
+  if (FitsPosition(c, i)) return c;
+  char m = 0;
+  if (i < 4) {
+    m = std::isdigit(static_cast<unsigned char>(c)) ? DigitAsLetter(c) : 0;
+    if (i == 3 && (c == 'V' || c == 'O' || c == 'W' || c == 'H')) m = 'U';
+  } else {
+    m = LetterAsDigit(c);
+  }
+  return FitsPosition(m, i) ? m : 0;
+}
+
+struct Option {
+  char c;
+  double cost;
+};
+
+// The characters position `i` might really hold, with the cost of believing each.
+std::vector<Option> PositionOptions(char read, bool forced, float conf, const CharChoices& alts,
+                                    int i) {
+  std::vector<Option> opts;
+  auto add = [&](char c, double cost) {
+    if (c == 0 || c == read) return;
+    for (Option& o : opts) {
+      if (o.c == c) {
+        o.cost = std::min(o.cost, cost);
+        return;
+      }
+    }
+    opts.push_back({c, cost});
+  };
+  float top = alts.empty() ? conf : std::max(alts.front().second, 1e-3f);
+  for (const auto& [c, p] : alts) {
+    char m = IntoPosition(static_cast<char>(std::toupper(static_cast<unsigned char>(c))), i);
+    if (p <= 0) continue;
+    add(m, std::clamp(static_cast<double>(std::log(top / p)), 0.05, 6.0));
+  }
+  // Look-alikes the recogniser did not offer: cheap when it was unsure or had to be forced.
+  const double base = forced ? 1.0 : 1.0 + 4.0 * std::clamp((conf - 0.5) / 0.5, 0.0, 1.0);
+  for (char alt : LookAlikes(read)) add(IntoPosition(alt, i) == alt ? alt : 0, base + 0.5);
+  return opts;
+}
+
+}  // namespace
+
 std::vector<CodeCandidate> ExtractContainerNumbers(std::string_view raw,
-                                                   const std::vector<float>& confidences) {
-  Compact compact = CompactText(raw, confidences);
+                                                   const std::vector<float>& confidences,
+                                                   const std::vector<CharChoices>& choices) {
+  Compact compact = CompactText(raw, confidences, choices);
   std::vector<CodeCandidate> out;
   if (compact.text.size() < 11) return out;
   for (size_t start = 0; start + 11 <= compact.text.size(); ++start) {
@@ -154,6 +214,14 @@ std::vector<CodeCandidate> ExtractContainerNumbers(std::string_view raw,
     cand.start = start;
     cand.number = compact.text.substr(start, 11);
     if (!ForcePositions(cand.number, &cand.positional)) continue;
+    // More than two forced swaps, or more than one digit in the owner code, means this window
+    // is not a container number but other text.
+    if (cand.positional > 2) continue;
+    int owner_swaps = 0;
+    for (size_t i = 0; i < 4; ++i) {
+      owner_swaps += std::isdigit(static_cast<unsigned char>(compact.text[start + i])) != 0;
+    }
+    if (owner_swaps > 1) continue;
     double sum = 0, lo = 1;
     for (size_t i = start; i < start + 11; ++i) {
       sum += compact.conf[i];
@@ -166,36 +234,63 @@ std::vector<CodeCandidate> ExtractContainerNumbers(std::string_view raw,
       out.push_back(cand);
       continue;
     }
-    // One look-alike swap that makes the check digit hold. Prefer the least confident
-    // character; give up when several swaps of equal standing work (ambiguous).
-    struct Fix {
-      std::string number;
-      float conf;
-    };
-    std::vector<Fix> fixes;
+    // Repair with one or two substitutions; keep the cheapest when it clearly wins.
+    std::vector<std::vector<Option>> opts(11);
     for (int i = 0; i < 11; ++i) {
-      for (char alt : LookAlikes(cand.number[i])) {
-        const bool letter_pos = i < 4;
-        if (letter_pos != (std::isalpha(static_cast<unsigned char>(alt)) != 0)) continue;
-        if (i == 3 && !IsCategory(alt)) continue;
+      const bool forced = cand.number[i] != compact.text[start + i];
+      opts[i] = PositionOptions(cand.number[i], forced, compact.conf[start + i],
+                                compact.choices[start + i], i);
+    }
+    std::string best, second;
+    double best_cost = 1e9, second_cost = 1e9;
+    int best_subs = 0;
+    auto consider = [&](const std::string& n, double cost, int subs) {
+      if (!CheckHolds(n)) return;
+      if (n == best) return;
+      if (cost < best_cost) {
+        if (best != n) {
+          second = best;
+          second_cost = best_cost;
+        }
+        best = n;
+        best_cost = cost;
+        best_subs = subs;
+      } else if (cost < second_cost && n != best) {
+        second = n;
+        second_cost = cost;
+      }
+    };
+    for (int i = 0; i < 11; ++i) {
+      for (const Option& a : opts[i]) {
         std::string n = cand.number;
-        n[i] = alt;
-        if (CheckHolds(n)) fixes.push_back({n, compact.conf[start + i]});
+        n[i] = a.c;
+        consider(n, a.cost, 1);
+        for (int j = i + 1; j < 11; ++j) {
+          for (const Option& b : opts[j]) {
+            std::string m = n;
+            m[j] = b.c;
+            consider(m, a.cost + b.cost + 1.0, 2);
+          }
+        }
       }
     }
-    if (!fixes.empty()) {
-      std::sort(fixes.begin(), fixes.end(),
-                [](const Fix& a, const Fix& b) { return a.conf < b.conf; });
-      const bool unique = fixes.size() == 1 || fixes[1].conf - fixes[0].conf > 0.25f;
-      if (unique) {
-        CodeCandidate fixed = cand;
-        fixed.number = fixes[0].number;
-        fixed.check_ok = true;
-        fixed.corrected = 1;
-        out.push_back(fixed);
+    if (!best.empty() && best_cost < 4.0 && second_cost - best_cost >= 1.0) {
+      CodeCandidate fixed = cand;
+      fixed.number = best;
+      fixed.check_ok = true;
+      fixed.corrected = best_subs;
+      // The repaired characters were wrong; what is left of the read vouches for the rest.
+      double lo2 = 1, sum2 = 0;
+      for (int i = 0; i < 11; ++i) {
+        if (best[i] != cand.number[i]) continue;
+        lo2 = std::min<double>(lo2, compact.conf[start + i]);
+        sum2 += compact.conf[start + i];
       }
+      fixed.min_confidence = lo2;
+      fixed.mean_confidence = sum2 / (11 - best_subs);
+      out.push_back(fixed);
     }
-    out.push_back(cand);  // the uncorrected read, check digit failing
+    out.push_back(cand);  // the unrepaired read, check digit failing
   }
   std::stable_sort(out.begin(), out.end(), [](const CodeCandidate& a, const CodeCandidate& b) {
     if (a.check_ok != b.check_ok) return a.check_ok;

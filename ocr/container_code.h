@@ -30,11 +30,18 @@ struct CodeCandidate {
   size_t start = 0;         // index of the first character in the compacted raw text
 };
 
+// A recogniser's candidates for one character with their probabilities, best first.
+using CharChoices = std::vector<std::pair<char, float>>;
+
 // Finds container numbers in `raw` (any characters; non-alphanumerics are ignored). When
-// `confidences` has one entry per alphanumeric character of `raw`, they weigh which
-// character to correct. Candidates come best first: check digit holding, fewest swaps.
+// `confidences` (and `choices`) have one entry per alphanumeric character of `raw`, they
+// weigh which characters to correct: a number whose check digit fails is repaired with the
+// cheapest one or two substitutions among the recogniser's own alternatives and the usual
+// look-alikes, and only when that repair clearly beats the next best one. Candidates come
+// best first: check digit holding, fewest swaps.
 std::vector<CodeCandidate> ExtractContainerNumbers(std::string_view raw,
-                                                   const std::vector<float>& confidences);
+                                                   const std::vector<float>& confidences,
+                                                   const std::vector<CharChoices>& choices = {});
 
 // The size-type code (e.g. "22G1", "45G1", "L5G1") in `raw`, after the usual look-alike
 // fixes (6 -> G in the third position), or nullopt.

@@ -28,9 +28,22 @@ double GroupScore(const TextGroup& g) {
   return fit * g.char_height * std::min(n, 11.0);
 }
 
-void AddCandidates(const std::string& text, const std::vector<float>& conf, const cv::Rect& box,
+std::vector<CharChoices> Choices(const LineText& line) {
+  std::vector<CharChoices> out;
+  for (const auto& alts : line.alternatives) {
+    CharChoices cc;
+    for (const auto& [t, p] : alts) {
+      if (t.size() == 1) cc.emplace_back(t[0], p);
+    }
+    out.push_back(std::move(cc));
+  }
+  return out;
+}
+
+void AddCandidates(const std::string& text, const std::vector<float>& conf,
+                   const std::vector<CharChoices>& choices, const cv::Rect& box,
                    std::vector<FrameCode>* out) {
-  for (const CodeCandidate& c : ExtractContainerNumbers(text, conf)) {
+  for (const CodeCandidate& c : ExtractContainerNumbers(text, conf, choices)) {
     FrameCode fc;
     fc.number = c.number;
     fc.check_ok = c.check_ok;
@@ -109,14 +122,16 @@ absl::StatusOr<std::vector<FrameCode>> ReadContainers(const cv::Mat& gray, TessP
           LineText extended = *line;
           extended.text += digit->text;
           extended.confidences.push_back(digit->confidences[0] * 0.9f);
-          AddCandidates(extended.text, extended.confidences, g->box, &codes);
+          extended.alternatives.push_back(digit->alternatives[0]);
+          AddCandidates(extended.text, extended.confidences, Choices(extended), g->box, &codes);
         }
       }
     }
-    AddCandidates(line->text, line->confidences, g->box, &codes);
+    AddCandidates(line->text, line->confidences, Choices(*line), g->box, &codes);
     reads.push_back({g, *std::move(line)});
   }
-  // Codes on two or three rows: a line directly above another, left-aligned, same size.
+  // Codes split over two groups: on two or three rows (a line directly above another,
+  // left-aligned, same size), or on one row with a wide gap between owner code and serial.
   for (const GroupRead& a : reads) {
     if (a.group->vertical) continue;
     for (const GroupRead& b : reads) {
@@ -126,11 +141,16 @@ absl::StatusOr<std::vector<FrameCode>> ReadContainers(const cv::Mat& gray, TessP
       const double h = std::max(a.group->char_height, b.group->char_height);
       if (std::min(a.group->char_height, b.group->char_height) * 1.4 < h) continue;
       const double vgap = rb.y - (ra.y + ra.height);
-      if (vgap < -0.2 * h || vgap > 1.2 * h) continue;
-      if (std::abs(ra.x - rb.x) > 1.5 * h) continue;
+      const bool stacked = vgap > -0.2 * h && vgap < 1.2 * h && std::abs(ra.x - rb.x) < 1.5 * h;
+      const double acy = ra.y + ra.height / 2.0, bcy = rb.y + rb.height / 2.0;
+      const double hgap = rb.x - (ra.x + ra.width);
+      const bool side_by_side = std::abs(acy - bcy) < 0.35 * h && hgap > 0 && hgap < 5 * h;
+      if (!stacked && !side_by_side) continue;
       std::vector<float> conf = a.line.confidences;
       conf.insert(conf.end(), b.line.confidences.begin(), b.line.confidences.end());
-      AddCandidates(a.line.text + b.line.text, conf, ra | rb, &codes);
+      std::vector<CharChoices> choices = Choices(a.line), more = Choices(b.line);
+      choices.insert(choices.end(), more.begin(), more.end());
+      AddCandidates(a.line.text + b.line.text, conf, choices, ra | rb, &codes);
     }
   }
   // Size-type codes: any line that reads as one, attached to the nearest number.

@@ -40,6 +40,7 @@ absl::StatusOr<std::unique_ptr<tesseract::TessBaseAPI>> TessPool::NewEngine() co
   api->SetVariable("debug_file", "/dev/null");
   api->SetVariable("load_system_dawg", "0");
   api->SetVariable("load_freq_dawg", "0");
+  api->SetVariable("lstm_choice_mode", "2");
   return api;
 }
 
@@ -116,6 +117,13 @@ absl::StatusOr<LineText> TessPool::Lease::Recognize(const cv::Mat& image,
         int l = 0, t = 0, r = 0, b = 0;
         it->BoundingBox(level, &l, &t, &r, &b);
         out.boxes.emplace_back(l, t, r - l, b - t);
+        std::vector<std::pair<std::string, float>> alts;
+        tesseract::ChoiceIterator choice(*it);
+        do {
+          const char* text = choice.GetUTF8Text();
+          if (text != nullptr) alts.emplace_back(text, choice.Confidence());
+        } while (choice.Next());
+        out.alternatives.push_back(std::move(alts));
       } while (it->Next(level));
     }
     if (!out.confidences.empty()) out.mean_confidence = sum / out.confidences.size();

@@ -35,6 +35,8 @@ struct LineText {
   std::vector<std::string> symbols;  // UTF-8, one per recognised symbol
   std::vector<float> confidences;    // [0,1], one per symbol
   std::vector<cv::Rect> boxes;       // one per symbol
+  // Per symbol, the recogniser's candidates with their probabilities, best first.
+  std::vector<std::vector<std::pair<std::string, float>>> alternatives;
   double mean_confidence = 0;        // [0,1]
 };
 

@@ -219,7 +219,7 @@ cv::Mat RenderLine(const TextGroup& group, size_t begin, size_t end, int target_
     int gap = target_h / 4;
     if (!group.vertical) {
       gap = k == begin ? 0 : static_cast<int>(std::lround((b.x - prev_right) * scale));
-      gap = std::clamp(gap, target_h / 10, target_h / 2);
+      gap = std::clamp(gap, target_h / 12, target_h / 5);
       prev_right = k == begin ? b.x + b.width : std::max(prev_right, b.x + b.width);
     }
     if (k == begin) gap = 0;
