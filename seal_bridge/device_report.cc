@@ -10,6 +10,16 @@ const char* LockStateName(LockState s) {
   }
 }
 
+const char* UnlockOutcomeName(UnlockOutcome o) {
+  switch (o) {
+    case UnlockOutcome::kAcknowledged: return "ACKNOWLEDGED";
+    case UnlockOutcome::kFailed: return "FAILED";
+    case UnlockOutcome::kDeviceOffline: return "DEVICE_OFFLINE";
+    case UnlockOutcome::kExpired: return "EXPIRED";
+  }
+  return "FAILED";
+}
+
 DeviceReport MakeDeviceReport(const std::string& device_id, const Location& l, bool v2019,
                               absl::Time received, int low_battery_percent) {
   DeviceReport r;

@@ -16,6 +16,10 @@ namespace yardgate::seal {
 enum class LockState { kUnknown, kLocked, kUnlocked };
 const char* LockStateName(LockState s);  // "unknown", "locked", "unlocked"
 
+// How a one-shot unlock command ended (Jt808Gateway::SendUnlock, SealBook::OnUnlockResult).
+enum class UnlockOutcome { kAcknowledged, kFailed, kDeviceOffline, kExpired };
+const char* UnlockOutcomeName(UnlockOutcome o);  // "ACKNOWLEDGED", "FAILED", ...
+
 struct DeviceReport {
   std::string device_id;       // JT/T 808 terminal phone, leading zeros removed
   absl::Time time;             // device time (UTC); the receive time when the device's is invalid

@@ -31,16 +31,6 @@ constexpr uint64_t kFirstConnTag = 2;
 
 }  // namespace
 
-const char* UnlockOutcomeName(UnlockOutcome o) {
-  switch (o) {
-    case UnlockOutcome::kAcknowledged: return "ACKNOWLEDGED";
-    case UnlockOutcome::kFailed: return "FAILED";
-    case UnlockOutcome::kDeviceOffline: return "DEVICE_OFFLINE";
-    case UnlockOutcome::kExpired: return "EXPIRED";
-  }
-  return "FAILED";
-}
-
 std::string Jt808Gateway::AuthCodeFor(absl::string_view secret, absl::string_view device_id) {
   uint64_t h = 1469598103934665603ull;
   auto mix = [&h](absl::string_view s) {

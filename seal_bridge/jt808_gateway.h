@@ -93,8 +93,7 @@ class Jt808Listener {
   }
 };
 
-enum class UnlockOutcome { kAcknowledged, kFailed, kDeviceOffline, kExpired };
-const char* UnlockOutcomeName(UnlockOutcome o);  // "ACKNOWLEDGED", "FAILED", ...
+// UnlockOutcome is declared in device_report.h.
 using UnlockCallback = std::function<void(UnlockOutcome outcome, const std::string& detail)>;
 
 struct Jt808GatewayCounters {
