@@ -135,7 +135,8 @@ LaneHealth BarrierSupervisor::HealthLocked(absl::Time now) const {
   h.inputs_fresh = FreshLocked(now);
   h.estop_latched = estop_latched_;
   h.inputs = snapshot_;
-  h.active_visit = allow_active_ ? active_visit_ : "";
+  h.active_visit = allows_.empty() ? "" : allows_.front();
+  h.pending_allows.assign(allows_.begin(), allows_.end());
   h.close_pending = close_pending_;
 
   std::vector<std::string> details;
@@ -210,24 +211,26 @@ void BarrierSupervisor::UpdateFaultEventsLocked(const LaneHealth& health, absl::
 
 void BarrierSupervisor::DetectEdgesLocked(const LaneInputs& before, const LaneInputs& after,
                                           absl::Time now) {
-  if (!before.arming_loop && after.arming_loop && allow_active_) {
-    ++arming_arrivals_;
-    if (arming_arrivals_ > 1) {
+  const bool session_open = !allows_.empty() || session_allows_ > 0;
+  if (!before.arming_loop && after.arming_loop && session_open) {
+    ++session_arrivals_;
+    if (session_arrivals_ > session_allows_) {
       ++tailgaters_announced_;
-      QueueLocked(LaneEventKind::kTailgating, active_visit_, LaneFault::kNone,
-                  absl::StrCat("vehicle ", arming_arrivals_, " on the arming loop during the ALLOW for visit ",
-                               active_visit_),
+      QueueLocked(LaneEventKind::kTailgating, allows_.empty() ? "" : allows_.front(),
+                  LaneFault::kNone,
+                  absl::StrCat("vehicle ", session_arrivals_, " on the arming loop with ",
+                               session_allows_, " ALLOW(s) granted since the barrier opened"),
                   now);
     }
   }
   if (before.closing_loop && !after.closing_loop) {
-    if (allow_active_) {
-      QueueLocked(LaneEventKind::kVehiclePassed, active_visit_, LaneFault::kNone,
+    if (!allows_.empty()) {
+      QueueLocked(LaneEventKind::kVehiclePassed, allows_.front(), LaneFault::kNone,
                   "closing loop trailing edge", now);
-      close_visit_ = active_visit_;
+      close_visit_ = allows_.front();
       close_reason_ = "vehicle passed";
-      allow_active_ = false;
-      active_visit_.clear();
+      allows_.pop_front();
+      if (!allows_.empty()) return;  // the next allowed vehicle follows: stay open
     } else {
       if (tailgaters_announced_ > 0) {
         --tailgaters_announced_;  // announced on the arming loop already
@@ -258,7 +261,7 @@ std::string BarrierSupervisor::CloseBlockerLocked(const LaneHealth& health) cons
 
 Light BarrierSupervisor::DesiredLightLocked(const LaneHealth& health) const {
   if (!health.faults.empty()) return Light::kRed;
-  if (allow_active_) return Light::kGreen;
+  if (!allows_.empty()) return Light::kGreen;
   if (close_pending_) return Light::kAmber;
   return Light::kRed;
 }
@@ -327,6 +330,12 @@ void BarrierSupervisor::PollLocked() {
       close_visit_.clear();
       close_reason_.clear();
       close_deferred_by_.clear();
+      // Closed with nothing under the arm: the next open starts a new count, and a
+      // tailgater announced on the arming loop is now held by the arm, unless it is
+      // already past it, on the closing loop.
+      session_allows_ = 0;
+      session_arrivals_ = 0;
+      if (!snapshot_.closing_loop) tailgaters_announced_ = 0;
     }
   }
 
@@ -359,11 +368,13 @@ absl::Status BarrierSupervisor::RequestOpen(absl::string_view visit_id) {
     absl::MutexLock state(&state_mu_);
     const LaneHealth health = HealthLocked(now);
     if (!health.ready_to_open()) return NotReadyStatus(health);
-    if (allow_active_) {
-      if (active_visit_ == visit_id) return absl::OkStatus();
-      return absl::FailedPreconditionError(
-          absl::StrCat("lane ", options_.lane_id, " busy: the ALLOW for visit ", active_visit_,
-                       " is not used up yet; cannot open for visit ", visit_id));
+    if (std::find(allows_.begin(), allows_.end(), visit_id) != allows_.end()) {
+      return absl::OkStatus();
+    }
+    if (static_cast<int>(allows_.size()) >= options_.max_pending_allows) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "lane ", options_.lane_id, " busy: ", allows_.size(), " ALLOW(s) not used up yet (",
+          absl::StrJoin(allows_, ", "), "); cannot open for visit ", visit_id));
     }
   }
   const absl::Status opened = controller_->PulseOpen();
@@ -374,14 +385,25 @@ absl::Status BarrierSupervisor::RequestOpen(absl::string_view visit_id) {
     return absl::Status(opened.code(), absl::StrCat("lane ", options_.lane_id,
                                                     ": open pulse failed: ", opened.message()));
   }
-  allow_active_ = true;
-  active_visit_ = std::string(visit_id);
-  arming_arrivals_ = snapshot_.arming_loop ? 1 : 0;
+  if (allows_.empty() && session_allows_ == 0) {
+    // Opening from closed: the vehicle waiting on the arming loop, if any, is this one.
+    session_arrivals_ = snapshot_.arming_loop ? 1 : 0;
+  }
+  ++session_allows_;
+  if (tailgaters_announced_ > 0 && session_arrivals_ >= session_allows_) {
+    --tailgaters_announced_;  // the vehicle announced as a tailgater now has an ALLOW
+  }
+  allows_.emplace_back(visit_id);
   close_pending_ = false;
   close_visit_.clear();
   close_reason_.clear();
   close_deferred_by_.clear();
-  QueueLocked(LaneEventKind::kOpened, active_visit_, LaneFault::kNone, "open pulse sent", now);
+  QueueLocked(LaneEventKind::kOpened, std::string(visit_id), LaneFault::kNone,
+              allows_.size() == 1
+                  ? std::string("open pulse sent")
+                  : absl::StrCat("open pulse sent; ALLOW queued behind ", allows_.size() - 1,
+                                 " unused"),
+              now);
   return absl::OkStatus();
 }
 
@@ -389,10 +411,9 @@ absl::Status BarrierSupervisor::RequestClose(absl::string_view reason) {
   absl::MutexLock io(&io_mu_);
   const absl::Time now = clock_->Now();
   absl::MutexLock state(&state_mu_);
-  if (allow_active_) {
-    close_visit_ = active_visit_;
-    allow_active_ = false;
-    active_visit_.clear();
+  if (!allows_.empty()) {
+    close_visit_ = absl::StrJoin(allows_, ",");
+    allows_.clear();
   } else if (!close_pending_) {
     close_visit_.clear();
   }

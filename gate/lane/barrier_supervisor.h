@@ -18,9 +18,12 @@
 // Rules it enforces (domain.md section 12; the PLC's own interlocks come first):
 //   - Open only on RequestOpen, only while the PLC is reachable, the inputs are fresh
 //     (younger than input_watchdog) and there is no E-stop/fire, loop fault or manual key.
-//   - One ALLOW = one vehicle: the ALLOW is used up on the closing loop's trailing edge
-//     (VEHICLE_PASSED), which also asks for a close. A second vehicle arriving on the
-//     arming loop during an ALLOW, or a vehicle passing without one, is TAILGATING.
+//   - One ALLOW = one vehicle: each closing-loop trailing edge uses up the oldest ALLOW
+//     (VEHICLE_PASSED); when none is left, the barrier is to close. ALLOWs granted while
+//     the barrier is still open for a vehicle ahead queue behind it (at most
+//     max_pending_allows). More vehicles arriving on the arming loop than ALLOWs
+//     granted since the barrier last closed, or a vehicle passing without one, is
+//     TAILGATING.
 //   - Never a close command while the safety loop or photo-eye reports presence, nor
 //     while the inputs are stale or the PLC is unreachable (both count as presence), nor
 //     on a loop fault, E-stop or manual key. A close asked for in such a state is
@@ -45,6 +48,7 @@
 #define YARDGATE_GATE_LANE_BARRIER_SUPERVISOR_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -103,7 +107,8 @@ struct LaneHealth {
   std::vector<std::string> fault_details;  // one per entry of `faults`, same order
   std::string detail;  // "FAULT: detail; FAULT: detail" over all faults, "" if healthy
   LaneInputs inputs;              // last snapshot (all false before the first read)
-  std::string active_visit;       // the ALLOW not yet used up, "" if none
+  std::string active_visit;       // the oldest ALLOW not yet used up, "" if none
+  std::vector<std::string> pending_allows;  // every unused ALLOW, oldest first
   bool close_pending = false;     // a close is wanted and waits for a safe moment
 
   bool ready_to_open() const { return faults.empty(); }
@@ -115,6 +120,8 @@ struct BarrierSupervisorOptions {
   absl::Duration poll_interval = absl::Milliseconds(50);
   // Inputs older than this are stale, which counts as presence and is a lane fault.
   absl::Duration input_watchdog = absl::Milliseconds(500);
+  // How many unused ALLOWs may wait at once: the vehicle passing plus the ones behind.
+  int max_pending_allows = 2;
   // nullptr = RealClock::Default(). Must be the clock the controller stamps read_time with.
   Clock* clock = nullptr;
 };
@@ -137,12 +144,13 @@ class BarrierSupervisor final {
 
   // Opens the barrier for one vehicle of `visit_id`. OK means the open pulse was sent.
   // Refused, with nothing sent, when the lane is not ready (same statuses as
-  // CheckReadyToOpen) or when another visit's ALLOW is not used up yet
-  // (FailedPrecondition; RequestClose cancels it). Repeating the request for the visit
-  // whose ALLOW is active is OK and sends nothing. Cancels a pending close.
+  // CheckReadyToOpen), or with ResourceExhausted when max_pending_allows ALLOWs are
+  // already unused (RequestClose cancels them). If an earlier ALLOW is unused, this
+  // one queues behind it and the barrier stays open for both. Repeating the request
+  // for a visit whose ALLOW is unused is OK and sends nothing. Cancels a pending close.
   absl::Status RequestOpen(absl::string_view visit_id);
 
-  // Cancels the active ALLOW, if any, and closes the barrier as soon as it is safe
+  // Cancels every unused ALLOW and closes the barrier as soon as it is safe
   // (at the next poll if it is safe then). `reason` goes into the CLOSED event's detail.
   absl::Status RequestClose(absl::string_view reason);
 
@@ -203,10 +211,11 @@ class BarrierSupervisor final {
   absl::Status link_status_ ABSL_GUARDED_BY(state_mu_) =
       absl::UnavailableError("PLC not polled yet");
   bool estop_latched_ ABSL_GUARDED_BY(state_mu_) = false;
-  // The ALLOW in progress.
-  bool allow_active_ ABSL_GUARDED_BY(state_mu_) = false;
-  std::string active_visit_ ABSL_GUARDED_BY(state_mu_);
-  int arming_arrivals_ ABSL_GUARDED_BY(state_mu_) = 0;
+  // Unused ALLOWs, oldest first.
+  std::deque<std::string> allows_ ABSL_GUARDED_BY(state_mu_);
+  // Since the barrier was last opened from closed: ALLOWs granted, arming-loop arrivals.
+  int session_allows_ ABSL_GUARDED_BY(state_mu_) = 0;
+  int session_arrivals_ ABSL_GUARDED_BY(state_mu_) = 0;
   // Tailgaters announced on the arming loop and not yet seen leaving the closing loop.
   int tailgaters_announced_ ABSL_GUARDED_BY(state_mu_) = 0;
   // A close that waits for a safe moment.

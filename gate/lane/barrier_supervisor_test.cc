@@ -370,21 +370,68 @@ TEST_F(BarrierSupervisorTest, VehiclePassingWithoutAllowIsTailgatingAndCloses) {
   EXPECT_EQ(sim_->close_pulses(), 1);
 }
 
-TEST_F(BarrierSupervisorTest, OneAllowIsOneVehicle) {
+TEST_F(BarrierSupervisorTest, OneAllowIsOneVehicleAndAllowsQueue) {
   OpenFor("V1");
-  // Another visit cannot take the lane while V1's ALLOW is unused.
-  const absl::Status busy = supervisor_->RequestOpen("V2");
-  EXPECT_TRUE(absl::IsFailedPrecondition(busy)) << busy;
-  EXPECT_THAT(busy.message(), HasSubstr("V1"));
   // Repeating V1 is harmless and sends nothing.
   EXPECT_TRUE(supervisor_->RequestOpen("V1").ok());
   EXPECT_EQ(sim_->open_pulses(), 1);
+  // V2 is decided while V1 is still in the lane: it queues, the barrier stays open.
+  ASSERT_TRUE(supervisor_->RequestOpen("V2").ok());
+  EXPECT_EQ(sim_->open_pulses(), 2);
+  EXPECT_EQ(supervisor_->Health().pending_allows, (std::vector<std::string>{"V1", "V2"}));
+  // No room for a third.
+  const absl::Status full = supervisor_->RequestOpen("V3");
+  EXPECT_TRUE(absl::IsResourceExhausted(full)) << full;
+  EXPECT_THAT(full.message(), HasSubstr("V1, V2"));
+  EXPECT_EQ(sim_->open_pulses(), 2);
+  // V1 passes: its ALLOW is used up, V2's keeps the barrier open.
   DriveThroughKeepingClosingLoop();
   Set(&LaneInputs::closing_loop, false);
-  // Used up: V1 cannot open again for free, but V2 now can.
+  EXPECT_EQ(sim_->close_pulses(), 0);
+  EXPECT_EQ(supervisor_->Health().active_visit, "V2");
+  EXPECT_EQ(sim_->lights(), Light::kGreen);
+  // V2 passes: nothing left, the barrier closes.
+  Set(&LaneInputs::arming_loop, true);
+  DriveThroughKeepingClosingLoop();
+  Set(&LaneInputs::closing_loop, false);
+  EXPECT_EQ(sim_->close_pulses(), 1);
   EXPECT_EQ(supervisor_->Health().active_visit, "");
-  EXPECT_TRUE(supervisor_->RequestOpen("V2").ok());
-  EXPECT_EQ(sim_->open_pulses(), 2);
+  const std::vector<LaneEvent> events = events_.Take();
+  std::vector<std::string> passed;
+  for (const LaneEvent& e : events) {
+    if (e.kind == LaneEventKind::kVehiclePassed) passed.push_back(e.visit_id);
+  }
+  EXPECT_EQ(passed, (std::vector<std::string>{"V1", "V2"}));
+  EXPECT_EQ(EventLog::Count(events, LaneEventKind::kTailgating), 0);
+}
+
+TEST_F(BarrierSupervisorTest, AnAllowForAnAnnouncedTailgaterMakesItLegitimate) {
+  OpenFor("V1");
+  Set(&LaneInputs::safety_loop, true);
+  Set(&LaneInputs::arming_loop, false);
+  Set(&LaneInputs::arming_loop, true);  // truck 2 arrives before its decision
+  EXPECT_EQ(EventLog::Count(events_.Take(), LaneEventKind::kTailgating), 1);
+  ASSERT_TRUE(supervisor_->RequestOpen("V2").ok());  // its decision comes
+  Set(&LaneInputs::closing_loop, true);
+  Set(&LaneInputs::closing_loop, false);  // V1 passed
+  Set(&LaneInputs::arming_loop, false);
+  Set(&LaneInputs::closing_loop, true);
+  Set(&LaneInputs::safety_loop, false);
+  EXPECT_EQ(sim_->close_pulses(), 0) << "V2 still to pass";
+  Set(&LaneInputs::closing_loop, false);  // V2 passed
+  EXPECT_EQ(sim_->close_pulses(), 1);
+  const std::vector<LaneEvent> events = events_.Take();
+  EXPECT_EQ(EventLog::Count(events, LaneEventKind::kTailgating), 0);
+  EXPECT_EQ(EventLog::Count(events, LaneEventKind::kVehiclePassed), 2);
+}
+
+TEST_F(BarrierSupervisorTest, ATruckArrivingAfterTheCloseIsNotTailgating) {
+  OpenFor("V1");
+  DriveThroughKeepingClosingLoop();
+  Set(&LaneInputs::closing_loop, false);
+  ASSERT_EQ(sim_->close_pulses(), 1);
+  Set(&LaneInputs::arming_loop, true);  // next truck, waits for its decision
+  EXPECT_EQ(EventLog::Count(events_.Take(), LaneEventKind::kTailgating), 0);
 }
 
 TEST_F(BarrierSupervisorTest, OpenForTheNextVisitCancelsAPendingClose) {
