@@ -277,6 +277,7 @@ void BarrierSupervisor::PollLocked() {
   absl::Time now = clock_->Now();
   bool link_ok = false;
   bool do_close = false;
+  bool new_reading = false;  // this poll read inputs newer than the last snapshot
   {
     absl::MutexLock state(&state_mu_);
     if (read.ok()) {
@@ -287,6 +288,7 @@ void BarrierSupervisor::PollLocked() {
         if (has_snapshot_ && fresh_read) DetectEdgesLocked(snapshot_, *read, now);
         snapshot_ = *read;
         has_snapshot_ = true;
+        new_reading = fresh_read;
       }
     } else {
       link_status_ = read.status();
@@ -296,7 +298,10 @@ void BarrierSupervisor::PollLocked() {
     UpdateFaultEventsLocked(health, now);
     link_ok = link_status_.ok();
     if (close_pending_) {
-      const std::string blocker = CloseBlockerLocked(health);
+      // A close goes out only on inputs read in this very poll, never on a snapshot
+      // that is merely younger than the watchdog.
+      std::string blocker = CloseBlockerLocked(health);
+      if (blocker.empty() && !new_reading) blocker = "no new input reading";
       if (blocker.empty()) {
         do_close = true;
       } else if (close_deferred_by_.empty()) {

@@ -26,8 +26,9 @@
 //     TAILGATING.
 //   - Never a close command while the safety loop or photo-eye reports presence, nor
 //     while the inputs are stale or the PLC is unreachable (both count as presence), nor
-//     on a loop fault, E-stop or manual key. A close asked for in such a state is
-//     deferred and sent on the first poll where it is safe.
+//     on a loop fault, E-stop or manual key. A close is only sent on inputs read in the
+//     same poll. A close asked for in an unsafe state is deferred and sent on the
+//     first poll where it is safe.
 //   - E-stop/fire latches: lights red, no open or close, until ResetFault() with the
 //     input clear.
 //   - Lost PLC link: the driver reconnects with backoff; PLC_UNREACHABLE is raised as a

@@ -258,6 +258,19 @@ TEST_F(BarrierSupervisorTest, NeverClosesOnStaleInputs) {
   EXPECT_EQ(EventLog::Count(events, LaneEventKind::kFaultCleared, LaneFault::kInputsStale), 1);
 }
 
+TEST_F(BarrierSupervisorTest, NeverClosesOnARepeatedSnapshotEvenWithinTheWatchdog) {
+  Poll();
+  sim_->SetFrozen(true);  // reads succeed but return the same, still young, snapshot
+  ASSERT_TRUE(supervisor_->RequestClose("clerk").ok());
+  Poll();
+  Poll();
+  EXPECT_TRUE(supervisor_->Health().inputs_fresh);
+  EXPECT_EQ(sim_->close_pulses(), 0);
+  sim_->SetFrozen(false);
+  Poll();
+  EXPECT_EQ(sim_->close_pulses(), 1);
+}
+
 TEST_F(BarrierSupervisorTest, NeverClosesOnAnUnresponsivePlc) {
   OpenFor("V1");
   DriveThroughKeepingClosingLoop();
