@@ -37,13 +37,16 @@
 //     sees the heartbeat freeze).
 //
 // Thread safety: all public methods are safe to call from any thread, concurrently with
-// the polling thread. RequestOpen, RequestClose and ResetFault do controller I/O and may
-// block for one Modbus response timeout; Health and CheckReadyToOpen never do I/O.
+// the polling thread. RequestOpen, RequestClose and ResetFault wait for the poll in
+// progress (RequestOpen and ResetFault then do I/O themselves), so with a PLC that does
+// not answer they may block for a few Modbus response timeouts. Health and
+// CheckReadyToOpen take one short lock and never do I/O.
 //
 // Events: the callback is called from the supervisor's polling thread only, one event
 // at a time, in order, with no supervisor lock held. It MUST NOT block (hand the event
-// to a queue) and must not call Stop() on this supervisor. Events caused by a
-// RequestOpen (OPENED) are delivered by the next poll, i.e. within one poll interval.
+// to a queue): the next poll waits for it. It may call Health() and CheckReadyToOpen();
+// it must not call Stop() on this supervisor. Events caused by a RequestOpen (OPENED)
+// are delivered by the next poll, i.e. within one poll interval.
 
 #ifndef YARDGATE_GATE_LANE_BARRIER_SUPERVISOR_H_
 #define YARDGATE_GATE_LANE_BARRIER_SUPERVISOR_H_
@@ -70,7 +73,8 @@ namespace yardgate::gate::lane {
 enum class LaneFault {
   kNone = 0,
   kEStop,           // E-stop/fire input active or latched
-  kPlcUnreachable,  // the last exchange with the PLC failed (refused, reset, timed out)
+  kPlcUnreachable,  // the last exchange with the PLC failed: connect refused or timed
+                    // out, link reset, no answer in time, or a Modbus exception reply
   kInputsStale,     // the newest input snapshot is older than the watchdog (or none yet)
   kLoopFault,       // the loop detector reports a fault
   kManualMode,      // the manual key is on: the local panel has the lane
@@ -233,7 +237,7 @@ class BarrierSupervisor final {
   std::vector<LaneEvent> queued_events_ ABSL_GUARDED_BY(state_mu_);
 
   // Only the delivering thread touches the callback; keeps events in order.
-  absl::Mutex deliver_mu_ ABSL_ACQUIRED_AFTER(io_mu_);
+  absl::Mutex deliver_mu_;
 
   absl::Mutex stop_mu_;
   bool stop_ ABSL_GUARDED_BY(stop_mu_) = false;
