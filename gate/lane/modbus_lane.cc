@@ -181,9 +181,11 @@ absl::Status ModbusLane::ConnectLocked() {
   last_connect_error_.clear();
   if (options_.map.pulse_width_register != -1) {
     const int64_t ms = std::clamp<int64_t>(absl::ToInt64Milliseconds(options_.pulse_width), 1, 65535);
+    // Best effort: a PLC that refuses the register times nothing itself, and the
+    // driver releases pulses anyway. Only a lost link is an error here.
     if (absl::Status s = WriteRegisterLocked(options_.map.pulse_width_register,
                                              static_cast<uint16_t>(ms), "pulse width register");
-        !s.ok()) {
+        !s.ok() && !absl::IsFailedPrecondition(s)) {
       return s;
     }
   }

@@ -189,6 +189,15 @@ TEST_F(ModbusLaneTest, AnAddressOutsideThePlcMapIsRefusedAndKeepsTheLink) {
   EXPECT_TRUE(lane->connected());
 }
 
+TEST_F(ModbusLaneTest, APlcWithoutThePulseWidthRegisterStillWorks) {
+  ModbusLaneOptions options = FastOptions(plc_->port());
+  options.map.pulse_width_register = ModbusTestServer::kTableSize + 5;  // refused
+  std::unique_ptr<ModbusLane> lane = MakeLane(options);
+  EXPECT_TRUE(lane->ReadInputs().ok());
+  EXPECT_TRUE(lane->PulseOpen().ok());
+  EXPECT_TRUE(plc_->Coil(0));
+}
+
 TEST_F(ModbusLaneTest, NoServerIsUnavailableAndRetriedWithBackoff) {
   ModbusLaneOptions options = FastOptions(DeadPort());
   options.reconnect_backoff_initial = absl::Seconds(10);
