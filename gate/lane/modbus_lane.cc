@@ -168,17 +168,14 @@ absl::Status ModbusLane::ConnectLocked() {
         absl::ToInt64Milliseconds(next_connect_ - now), " ms"));
   }
   if (modbus_connect(ctx_) == -1) {
-    last_connect_error_ = absl::StrCat("connect: ", modbus_strerror(errno));
+    const std::string error = absl::StrCat("connect: ", modbus_strerror(errno));
     modbus_close(ctx_);
-    next_connect_ = now + backoff_;
-    backoff_ = std::min(backoff_ * 2, options_.reconnect_backoff_max);
-    return absl::UnavailableError(absl::StrCat("PLC unreachable (", last_connect_error_, ")"));
+    BackOffLocked(error);
+    return absl::UnavailableError(absl::StrCat("PLC unreachable (", error, ")"));
   }
   connected_ = true;
   ++connects_;
-  backoff_ = options_.reconnect_backoff_initial;
   next_connect_ = absl::InfinitePast();
-  last_connect_error_.clear();
   if (options_.map.pulse_width_register != -1) {
     const int64_t ms = std::clamp<int64_t>(absl::ToInt64Milliseconds(options_.pulse_width), 1, 65535);
     // Best effort: a PLC that refuses the register times nothing itself, and the
@@ -190,6 +187,12 @@ absl::Status ModbusLane::ConnectLocked() {
     }
   }
   return absl::OkStatus();
+}
+
+void ModbusLane::BackOffLocked(const std::string& error) {
+  last_connect_error_ = error;
+  next_connect_ = clock_->Now() + backoff_;
+  backoff_ = std::min(backoff_ * 2, options_.reconnect_backoff_max);
 }
 
 absl::Status ModbusLane::PrepareLocked() {
@@ -207,6 +210,7 @@ absl::Status ModbusLane::FailLocked(const std::string& what) {
     return absl::FailedPreconditionError(absl::StrCat("PLC refused ", message));
   }
   DisconnectLocked();
+  BackOffLocked(message);
   if (err == ETIMEDOUT) {
     return absl::DeadlineExceededError(absl::StrCat("PLC did not answer ", message));
   }
@@ -280,6 +284,7 @@ absl::StatusOr<LaneInputs> ModbusLane::ReadInputs() {
     out.*in.field = raw != where.active_low;
   }
   out.read_time = clock_->Now();
+  backoff_ = options_.reconnect_backoff_initial;  // a full exchange worked
   return out;
 }
 

@@ -11,11 +11,12 @@
 //   options.map = ModbusRegisterMap::ForLane(3);   // base 96
 //   absl::StatusOr<std::unique_ptr<ModbusLane>> lane = ModbusLane::Create(options);
 //
-// Connection: none is made by Create(). The first call connects; a failed connect is
-// retried on later calls with exponential backoff (reconnect_backoff_initial doubling
-// up to reconnect_backoff_max); calls made while waiting fail at once with Unavailable.
-// Any transport error or response timeout closes the connection, so the next call
-// reconnects. A Modbus exception reply (e.g. illegal data address: the map does not
+// Connection: none is made by Create(). The first call connects. A failed connect, a
+// transport error or a response timeout closes the connection, and the next connect
+// waits for a backoff (reconnect_backoff_initial, doubling up to reconnect_backoff_max,
+// back to the initial value after a successful read), so a PLC that accepts
+// connections but does not answer is not flooded with new ones. Calls made while
+// waiting fail at once with Unavailable. A Modbus exception reply (e.g. illegal data address: the map does not
 // match the PLC) keeps the connection and returns FailedPrecondition. See
 // lane_controller.h for how BarrierSupervisor reads these codes.
 //
@@ -137,6 +138,8 @@ class ModbusLane final : public LaneController {
   absl::Status PrepareLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status ConnectLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DisconnectLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // No connect attempt before the current backoff has passed; the next one waits longer.
+  void BackOffLocked(const std::string& error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status ReleaseDuePulsesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Turns errno after a failed libmodbus call into a Status; drops the connection on
   // transport errors and timeouts.
