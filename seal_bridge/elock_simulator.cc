@@ -191,7 +191,7 @@ class ElockSimulator::Impl {
       int timeout_ms = 50;
       if (!timers_.empty()) {
         timeout_ms = static_cast<int>(std::clamp<int64_t>(
-            absl::ToInt64Milliseconds(timers_.top().due - now), 0, 50));
+            absl::ToInt64Milliseconds(absl::Ceil(timers_.top().due - now, absl::Milliseconds(1))), 0, 50));
       }
       int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
       for (int i = 0; i < n; ++i) {
