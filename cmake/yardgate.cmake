@@ -28,10 +28,14 @@ function(yardgate_test name)
   target_compile_options(${name} PRIVATE ${YARDGATE_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  set(properties ENVIRONMENT "YARDGATE_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  if(ARG_LABELS)
+    list(APPEND properties LABELS "${ARG_LABELS}")
+  endif()
   gtest_discover_tests(${name}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
     DISCOVERY_TIMEOUT 60
-    PROPERTIES LABELS "${ARG_LABELS}" ENVIRONMENT "YARDGATE_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+    PROPERTIES ${properties})
 endfunction()
 
 # yardgate_bench(NAME SOURCES ... DEPS ...): a benchmark that prints figures; not a test.
