@@ -95,14 +95,15 @@ class Jt808Gateway::Loop {
     if (thread_.joinable()) thread_.join();
   }
 
-  void SendUnlock(const std::string& device_id, absl::Duration ttl, UnlockCallback cb) {
+  void SendUnlock(const std::string& device_id, absl::Duration ttl, UnlockCallback cb,
+                  const std::string& password) {
     bool stopped;
     {
       absl::MutexLock lock(&queue_mu_);
       stopped = stopping_;
       if (!stopped) {
-        queue_.push_back([this, device_id, ttl, cb = std::move(cb)]() mutable {
-          StartUnlock(device_id, ttl, std::move(cb));
+        queue_.push_back([this, device_id, ttl, password, cb = std::move(cb)]() mutable {
+          StartUnlock(device_id, ttl, std::move(cb), password);
         });
       }
     }
@@ -550,7 +551,8 @@ class Jt808Gateway::Loop {
     }
   }
 
-  void StartUnlock(const std::string& device_id, absl::Duration ttl, UnlockCallback cb) {
+  void StartUnlock(const std::string& device_id, absl::Duration ttl, UnlockCallback cb,
+                   const std::string& password) {
     auto it = by_device_.find(device_id);
     Conn* c = it == by_device_.end() ? nullptr : Find(it->second);
     if (c == nullptr || !c->authenticated) {
@@ -574,7 +576,8 @@ class Jt808Gateway::Loop {
     const uint64_t id = next_unlock_id_++;
     pending_.emplace(id, std::move(p));
     Bump(counters_.unlocks_sent);
-    Send(*c, kDownlinkPassThrough, EncodeUnlockCommand(options_.unlock_password));
+    Send(*c, kDownlinkPassThrough,
+         EncodeUnlockCommand(password.empty() ? options_.unlock_password : password));
   }
 
   void ResolveUnlock(const std::string& device_id, UnlockOutcome outcome, const std::string& detail) {
@@ -696,8 +699,9 @@ Jt808Gateway::Jt808Gateway(std::unique_ptr<Loop> loop) : loop_(std::move(loop)) 
 Jt808Gateway::~Jt808Gateway() { Stop(); }
 int Jt808Gateway::port() const { return loop_->port(); }
 void Jt808Gateway::Stop() { loop_->Stop(); }
-void Jt808Gateway::SendUnlock(const std::string& device_id, absl::Duration ttl, UnlockCallback cb) {
-  loop_->SendUnlock(device_id, ttl, std::move(cb));
+void Jt808Gateway::SendUnlock(const std::string& device_id, absl::Duration ttl, UnlockCallback cb,
+                              const std::string& password) {
+  loop_->SendUnlock(device_id, ttl, std::move(cb), password);
 }
 bool Jt808Gateway::IsOnline(const std::string& device_id) const { return loop_->IsOnline(device_id); }
 Jt808GatewayCounters Jt808Gateway::counters() const { return loop_->counters(); }

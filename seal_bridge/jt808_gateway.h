@@ -138,8 +138,11 @@ class Jt808Gateway final {
   // with kFailed, and joins the loop thread. Idempotent. Must not be called from a listener.
   void Stop();
 
-  // One-shot unlock, see the file comment. `callback` is called exactly once.
-  void SendUnlock(const std::string& device_id, absl::Duration ttl, UnlockCallback callback);
+  // One-shot unlock, see the file comment. `callback` is called exactly once. `password` is
+  // the lock's static password; empty uses options.unlock_password. At most one unlock per
+  // device is in flight: a second one fails at once with kFailed.
+  void SendUnlock(const std::string& device_id, absl::Duration ttl, UnlockCallback callback,
+                  const std::string& password = "");
 
   // Whether the device has an authenticated connection now.
   bool IsOnline(const std::string& device_id) const;

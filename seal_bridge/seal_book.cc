@@ -37,6 +37,7 @@ const char* SealKindName(SealKind k) {
 
 const char* SealStateName(SealState s) {
   switch (s) {
+    case SealState::kNone: return "NONE";
     case SealState::kApplied: return "APPLIED";
     case SealState::kInTransit: return "IN_TRANSIT";
     case SealState::kArrived: return "ARRIVED";
@@ -217,7 +218,7 @@ SealChange SealBook::Apply(const ApplySealRequest& req) {
   r.applied_position = req.position;
   r.departure_reference = req.position;
   r.updated_at = req.time;
-  const SealState from = existing != nullptr ? existing->state : SealState::kApplied;
+  const SealState from = existing != nullptr ? existing->state : SealState::kNone;
   r.state = SealState::kApplied;
   change.transitions.push_back({r.seal_id, from, SealState::kApplied, "apply", req.officer_id,
                                 false,

@@ -52,9 +52,10 @@
 namespace yardgate::seal {
 
 enum class SealKind { kGpsElock, kRfidEseal, kMechanical };
-enum class SealState { kApplied, kInTransit, kArrived, kVerified, kUnlocked, kRemoved, kAlarm };
+// kNone is only the `from` of the event that first applies a seal (SEAL_STATE_UNSPECIFIED).
+enum class SealState { kNone, kApplied, kInTransit, kArrived, kVerified, kUnlocked, kRemoved, kAlarm };
 const char* SealKindName(SealKind k);    // "GPS_ELOCK", "RFID_ESEAL", "MECHANICAL"
-const char* SealStateName(SealState s);  // "APPLIED", ..., "ALARM"
+const char* SealStateName(SealState s);  // "NONE", "APPLIED", ..., "ALARM"
 bool IsArmed(SealState s);               // APPLIED, IN_TRANSIT, ARRIVED, VERIFIED
 
 // Alarms that move a seal to ALARM.

@@ -62,6 +62,7 @@ TEST(SealBookTest, FullLifecycleFromApplyToRemoval) {
   SealChange c = book.Apply(ElockApply());
   ASSERT_TRUE(c.status.ok()) << c.status;
   ASSERT_EQ(c.transitions.size(), 1u);
+  EXPECT_EQ(c.transitions[0].from, SealState::kNone);
   EXPECT_EQ(c.transitions[0].to, SealState::kApplied);
   EXPECT_EQ(c.seals[0].container_numbers, std::vector<std::string>{"CSQU3054383"});
 
