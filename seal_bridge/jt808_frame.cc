@@ -293,6 +293,15 @@ void Jt808Framer::Feed(const uint8_t* data, size_t n, std::vector<Bytes>* out) {
   }
 }
 
+void Jt808Reassembler::DropOldest() {
+  auto oldest = std::min_element(pending_.begin(), pending_.end(), [](const auto& a, const auto& b) {
+    return a.second.order < b.second.order;
+  });
+  bytes_ -= oldest->second.bytes;
+  pending_.erase(oldest);
+  ++dropped_;
+}
+
 absl::StatusOr<std::optional<Jt808Frame>> Jt808Reassembler::Add(Jt808Frame frame) {
   const Jt808Header& h = frame.header;
   if (!h.subpackaged) return std::optional<Jt808Frame>(std::move(frame));
@@ -304,31 +313,56 @@ absl::StatusOr<std::optional<Jt808Frame>> Jt808Reassembler::Add(Jt808Frame frame
     return absl::InvalidArgumentError(absl::StrCat("package total ", h.package_total,
                                                    " exceeds the limit of ", max_packages_));
   }
+  if (frame.body.size() > max_bytes_) {
+    return absl::InvalidArgumentError("package larger than the reassembly budget");
+  }
   const uint16_t base = static_cast<uint16_t>(h.serial - (h.package_index - 1));
   const auto key = std::make_pair(h.msg_id, base);
   auto it = pending_.find(key);
-  if (it == pending_.end()) {
-    if (pending_.size() >= max_pending_) {
-      auto oldest = std::min_element(pending_.begin(), pending_.end(), [](const auto& a, const auto& b) {
-        return a.second.order < b.second.order;
-      });
-      pending_.erase(oldest);
-      ++dropped_;
-    }
-    it = pending_.emplace(key, Partial{h.package_total, next_order_++, {}}).first;
-  }
-  Partial& partial = it->second;
-  if (partial.total != h.package_total) {
+  if (it != pending_.end() && it->second.total != h.package_total) {
+    bytes_ -= it->second.bytes;
     pending_.erase(it);
     ++dropped_;
     return absl::InvalidArgumentError("package total changed within one message");
   }
+  // Make room, never evicting the message this package belongs to.
+  while (!pending_.empty() &&
+         ((it == pending_.end() && pending_.size() >= max_pending_) ||
+          bytes_ + frame.body.size() > max_bytes_)) {
+    if (it != pending_.end() && pending_.size() == 1) {
+      return absl::InvalidArgumentError("sub-packaged message exceeds the reassembly budget");
+    }
+    if (it != pending_.end()) {
+      // Evict the oldest other message.
+      auto victim = pending_.end();
+      for (auto p = pending_.begin(); p != pending_.end(); ++p) {
+        if (p != it && (victim == pending_.end() || p->second.order < victim->second.order)) victim = p;
+      }
+      bytes_ -= victim->second.bytes;
+      pending_.erase(victim);
+      ++dropped_;
+    } else {
+      DropOldest();
+    }
+  }
+  if (it == pending_.end()) {
+    it = pending_.emplace(key, Partial{h.package_total, next_order_++, 0, {}}).first;
+  }
+  Partial& partial = it->second;
+  auto existing = partial.parts.find(h.package_index);
+  if (existing != partial.parts.end()) {  // a resent package replaces the first copy
+    partial.bytes -= existing->second.body.size();
+    bytes_ -= existing->second.body.size();
+  }
+  partial.bytes += frame.body.size();
+  bytes_ += frame.body.size();
   partial.parts[h.package_index] = std::move(frame);
   if (partial.parts.size() < partial.total) return std::optional<Jt808Frame>();
   Jt808Frame whole = std::move(partial.parts.begin()->second);
   for (auto p = std::next(partial.parts.begin()); p != partial.parts.end(); ++p) {
     whole.body.insert(whole.body.end(), p->second.body.begin(), p->second.body.end());
   }
+  bytes_ -= partial.bytes;
   pending_.erase(it);
   whole.header.subpackaged = false;
   whole.header.body_length = static_cast<uint16_t>(std::min<size_t>(whole.body.size(), 0xffff));

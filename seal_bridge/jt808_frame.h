@@ -166,12 +166,13 @@ class Jt808Framer final {
 
 // Reassembles sub-packaged messages (header bit 13). Packages of one message share the msg
 // id and total and have consecutive serials, so the key is (msg id, serial - index + 1).
-// Bounded: at most max_pending messages in progress (the oldest is dropped), each at most
-// max_packages packages.
+// Bounded: at most max_pending messages in progress and max_bytes of bodies held (the oldest
+// message is dropped to make room), each message at most max_packages packages.
 class Jt808Reassembler final {
  public:
-  explicit Jt808Reassembler(size_t max_pending = 4, uint16_t max_packages = 64)
-      : max_pending_(max_pending), max_packages_(max_packages) {}
+  explicit Jt808Reassembler(size_t max_pending = 4, uint16_t max_packages = 64,
+                            size_t max_bytes = 64 * 1024)
+      : max_pending_(max_pending), max_packages_(max_packages), max_bytes_(max_bytes) {}
   Jt808Reassembler(const Jt808Reassembler&) = delete;
   Jt808Reassembler& operator=(const Jt808Reassembler&) = delete;
 
@@ -182,16 +183,22 @@ class Jt808Reassembler final {
   absl::StatusOr<std::optional<Jt808Frame>> Add(Jt808Frame frame);
 
   size_t in_progress() const { return pending_.size(); }
+  size_t bytes_held() const { return bytes_; }
   uint64_t dropped() const { return dropped_; }
 
  private:
   struct Partial {
     uint16_t total = 0;
     uint64_t order = 0;  // insertion order, to evict the oldest
+    size_t bytes = 0;
     std::map<uint16_t, Jt808Frame> parts;
   };
+  void DropOldest();
+
   const size_t max_pending_;
   const uint16_t max_packages_;
+  const size_t max_bytes_;
+  size_t bytes_ = 0;
   uint64_t next_order_ = 0;
   uint64_t dropped_ = 0;
   std::map<std::pair<uint16_t, uint16_t>, Partial> pending_;

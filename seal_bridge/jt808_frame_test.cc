@@ -212,11 +212,39 @@ TEST(Jt808ReassemblerTest, BoundsPendingMessages) {
   }
   EXPECT_EQ(reassembler.in_progress(), 2u);
   EXPECT_EQ(reassembler.dropped(), 3u);
+  EXPECT_EQ(reassembler.bytes_held(), 0u);
   Jt808Frame bad;
   bad.header.subpackaged = true;
   bad.header.package_total = 100;
   bad.header.package_index = 1;
   EXPECT_FALSE(reassembler.Add(bad).ok());
+}
+
+TEST(Jt808ReassemblerTest, BoundsBytesHeld) {
+  Jt808Reassembler reassembler(4, 64, 3000);
+  for (uint16_t m = 0; m < 3; ++m) {
+    Jt808Frame f;
+    f.header.msg_id = 0x0704;
+    f.header.subpackaged = true;
+    f.header.package_total = 3;
+    f.header.package_index = 1;
+    f.header.serial = static_cast<uint16_t>(m * 10);
+    f.body.assign(1000, 0xAA);
+    ASSERT_TRUE(reassembler.Add(f).ok());
+  }
+  EXPECT_EQ(reassembler.bytes_held(), 3000u);
+  // One more package of the first message does not fit: the oldest other message goes.
+  Jt808Frame f;
+  f.header.msg_id = 0x0704;
+  f.header.subpackaged = true;
+  f.header.package_total = 3;
+  f.header.package_index = 2;
+  f.header.serial = 1;
+  f.body.assign(1000, 0xBB);
+  ASSERT_TRUE(reassembler.Add(f).ok());
+  EXPECT_EQ(reassembler.in_progress(), 2u);
+  EXPECT_LE(reassembler.bytes_held(), 3000u);
+  EXPECT_EQ(reassembler.dropped(), 1u);
 }
 
 TEST(Jt808PhoneTest, Bcd) {

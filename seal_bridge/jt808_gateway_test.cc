@@ -259,6 +259,30 @@ TEST_F(GatewayTest, UnlockExpiresWhenTheLockDoesNotConfirm) {
   EXPECT_EQ(sim.stats().unlocks_received, 1u);
 }
 
+TEST_F(GatewayTest, SecondUnlockInFlightFailsAndStopFailsPending) {
+  StartGateway();
+  ElockSimulatorOptions o = SimOptions(1);
+  o.answer_unlock = false;
+  ElockSimulator sim(o);
+  ASSERT_TRUE(sim.Start().ok());
+  ASSERT_TRUE(listener_.WaitFor([&](RecordingListener& l) { return !l.authenticated_.empty(); }));
+  auto first = std::make_shared<UnlockResult>();
+  auto second = std::make_shared<UnlockResult>();
+  gateway_->SendUnlock(sim.DeviceId(0), absl::Seconds(30), Capture(first));
+  gateway_->SendUnlock(sim.DeviceId(0), absl::Seconds(30), Capture(second));
+  ASSERT_TRUE(second->done.WaitForNotificationWithTimeout(absl::Seconds(2)));
+  EXPECT_EQ(second->outcome, UnlockOutcome::kFailed);
+  EXPECT_THAT(second->detail, ::testing::HasSubstr("already in progress"));
+  gateway_->Stop();
+  ASSERT_TRUE(first->done.HasBeenNotified());
+  EXPECT_EQ(first->outcome, UnlockOutcome::kFailed);
+  // After Stop, the callback still runs exactly once.
+  auto late = std::make_shared<UnlockResult>();
+  gateway_->SendUnlock(sim.DeviceId(0), absl::Seconds(1), Capture(late));
+  EXPECT_TRUE(late->done.HasBeenNotified());
+  EXPECT_EQ(first->calls + second->calls + late->calls, 3);
+}
+
 TEST_F(GatewayTest, UnlockRefusedByTheLockFails) {
   StartGateway();
   ElockSimulatorOptions o = SimOptions(1);
