@@ -292,6 +292,44 @@ std::vector<CodeCandidate> ExtractContainerNumbers(std::string_view raw,
     }
     out.push_back(cand);  // the unrepaired read, check digit failing
   }
+  // A spurious mark inside the serial (a frame edge, dirt) adds a character: when exactly one
+  // deletion from a 12-character run gives a valid number, offer it as a repair.
+  for (size_t start = 0; start + 12 <= compact.text.size(); ++start) {
+    std::vector<std::pair<float, CodeCandidate>> fixes;  // (deleted char's confidence, fix)
+    for (size_t del = start + 4; del < start + 12; ++del) {
+      std::string t = compact.text.substr(start, 12);
+      t.erase(del - start, 1);
+      CodeCandidate c;
+      c.number = t;
+      c.start = start;
+      if (!ForcePositions(c.number, &c.positional) || c.positional > 1) continue;
+      if (!CheckHolds(c.number)) continue;
+      bool dup = false;
+      for (auto& [conf, f] : fixes) {
+        if (f.number == c.number) {
+          conf = std::min(conf, compact.conf[del]);
+          dup = true;
+        }
+      }
+      if (dup) continue;
+      double sum = 0, lo = 1;
+      for (size_t i = start; i < start + 12; ++i) {
+        if (i == del) continue;
+        sum += compact.conf[i];
+        lo = std::min<double>(lo, compact.conf[i]);
+      }
+      c.mean_confidence = sum / 11;
+      c.min_confidence = lo;
+      c.check_ok = true;
+      c.corrected = 1;
+      fixes.emplace_back(compact.conf[del], c);
+    }
+    std::sort(fixes.begin(), fixes.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    if (fixes.size() == 1 || (fixes.size() > 1 && fixes[1].first - fixes[0].first >= 0.1f)) {
+      out.push_back(fixes[0].second);
+    }
+  }
   std::stable_sort(out.begin(), out.end(), [](const CodeCandidate& a, const CodeCandidate& b) {
     if (a.check_ok != b.check_ok) return a.check_ok;
     int sa = a.positional + 2 * a.corrected, sb = b.positional + 2 * b.corrected;

@@ -103,11 +103,18 @@ absl::StatusOr<std::vector<FrameCode>> ReadContainers(const cv::Mat& gray, TessP
 
   std::vector<GroupRead> reads;
   std::vector<FrameCode> codes;
+  FILE* trace = nullptr;
+  if (!options.debug_prefix.empty()) {
+    trace = std::fopen((options.debug_prefix + "-containers.txt").c_str(), "w");
+  }
   TessPool::Lease lease = pool.Acquire();
   int k = 0;
   for (const TextGroup* g : ranked) {
     absl::StatusOr<LineText> line = lease.Recognize(g->rendered, kAlnum, 7);
-    if (!line.ok()) return line.status();
+    if (!line.ok()) {
+      if (trace != nullptr) std::fclose(trace);
+      return line.status();
+    }
     if (!options.debug_prefix.empty()) {
       cv::imwrite(absl::StrFormat("%s-g%02d.png", options.debug_prefix, k), g->rendered);
     }
@@ -128,6 +135,13 @@ absl::StatusOr<std::vector<FrameCode>> ReadContainers(const cv::Mat& gray, TessP
       }
     }
     AddCandidates(line->text, line->confidences, Choices(*line), g->box, &codes);
+    if (trace != nullptr) {
+      std::fprintf(trace, "g%02d %s n=%zu h=%.0f box=%d,%d,%d,%d text='%s' conf=", k - 1,
+                   g->vertical ? "column" : "line", g->chars.size(), g->char_height, g->box.x,
+                   g->box.y, g->box.width, g->box.height, line->text.c_str());
+      for (float c : line->confidences) std::fprintf(trace, "%.0f ", c * 100);
+      std::fprintf(trace, "\n");
+    }
     reads.push_back({g, *std::move(line)});
   }
   // Codes split over two groups: on two or three rows (a line directly above another,
@@ -180,6 +194,14 @@ absl::StatusOr<std::vector<FrameCode>> ReadContainers(const cv::Mat& gray, TessP
       }
     }
     out.push_back(fc);
+  }
+  if (trace != nullptr) {
+    for (const FrameCode& c : out) {
+      std::fprintf(trace, "read %s check=%d positional=%d corrected=%d ocr_min=%.2f conf=%.3f type=%s raw='%s'\n",
+                   c.number.c_str(), c.check_ok, c.positional, c.corrected, c.ocr_min,
+                   c.confidence, c.iso_type.c_str(), c.raw.c_str());
+    }
+    std::fclose(trace);
   }
   return out;
 }

@@ -40,9 +40,20 @@ double Median(std::vector<double> v) {
 std::optional<Blob> StripFrame(cv::Mat* labels, const cv::Rect& box, int label, int new_label,
                                const TextFinderOptions& o) {
   cv::Mat mask = ((*labels)(box) == label);
+  // A frame encloses holes (around and inside the character) covering much of its box.
+  std::vector<std::vector<cv::Point>> all;
+  std::vector<cv::Vec4i> hierarchy;
+  cv::findContours(mask.clone(), all, hierarchy, cv::RETR_CCOMP, cv::CHAIN_APPROX_SIMPLE);
+  double holes = 0;
   std::vector<std::vector<cv::Point>> contours;
-  cv::findContours(mask.clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
-  if (contours.size() != 1) return std::nullopt;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (hierarchy[i][3] >= 0) {
+      holes += cv::contourArea(all[i]);
+    } else {
+      contours.push_back(all[i]);
+    }
+  }
+  if (contours.size() != 1 || holes < 0.25 * box.area()) return std::nullopt;
   std::vector<cv::Point> poly;
   cv::approxPolyDP(contours[0], poly, 0.06 * cv::arcLength(contours[0], true), true);
   if (poly.size() != 4 || !cv::isContourConvex(poly)) return std::nullopt;
@@ -61,7 +72,8 @@ std::optional<Blob> StripFrame(cv::Mat* labels, const cv::Rect& box, int label, 
     inside = next;
   }
   if (thickness == 0) return std::nullopt;
-  cv::erode(inside, inside, cv::Mat());
+  const int margin = std::max(2, static_cast<int>(std::lround(0.08 * std::min(box.width, box.height))));
+  cv::erode(inside, inside, cv::Mat(), cv::Point(-1, -1), margin);
   cv::Mat inner = mask & inside;
   cv::Mat lab, stats, cent;
   int n = cv::connectedComponentsWithStats(inner, lab, stats, cent, 8, CV_32S);
@@ -93,9 +105,9 @@ std::vector<Blob> CharBlobs(const cv::Mat& binary, bool light, const TextFinderO
     const int w = stats.at<int>(i, cv::CC_STAT_WIDTH), h = stats.at<int>(i, cv::CC_STAT_HEIGHT);
     const int area = stats.at<int>(i, cv::CC_STAT_AREA);
     if (h < o.min_char_height || h > o.max_char_height) continue;
-    if (w > 1.3 * h || h > 12 * w) continue;
+    if (w > 1.6 * h || h > 8 * w) continue;
     const double fill = static_cast<double>(area) / (static_cast<double>(w) * h);
-    if (fill < 0.1 || fill > 0.95) continue;
+    if (fill < 0.1 || (fill > 0.95 && w * 4 > h)) continue;  // solid bars only when narrow (I, 1)
     if (x == 0 || y == 0 || x + w >= binary.cols || y + h >= binary.rows) continue;
     cv::Rect box(x, y, w, h);
     if (fill < 0.6 && h < 3 * w) {
@@ -158,10 +170,15 @@ void GroupBlobs(const std::vector<Blob>& blobs, const cv::Mat& labels, bool ligh
     return groups;
   };
   std::vector<std::vector<int>> row_groups = collect(rows), col_groups = collect(cols);
-  std::vector<int> row_size(n, 0);
+  std::vector<int> row_size(n, 0), col_size(n, 0);
   for (const auto& g : row_groups) {
     for (int m : g) row_size[m] = static_cast<int>(g.size());
   }
+  for (const auto& g : col_groups) {
+    for (int m : g) col_size[m] = static_cast<int>(g.size());
+  }
+  // A character belongs to a line unless it sits in a column more than twice as long.
+  auto in_line = [&](int m) { return row_size[m] >= 3 && row_size[m] * 2 > col_size[m]; };
   auto emit = [&](std::vector<int> g, bool vertical) {
     std::vector<double> hs;
     for (int m : g) hs.push_back(blobs[m].box.height);
@@ -183,17 +200,18 @@ void GroupBlobs(const std::vector<Blob>& blobs, const cv::Mat& labels, bool ligh
     out->push_back(std::move(tg));
   };
   for (auto& g : row_groups) {
-    if (static_cast<int>(g.size()) >= o.min_line_chars) emit(g, false);
+    if (static_cast<int>(g.size()) < o.min_line_chars) continue;
+    std::vector<int> kept;
+    for (int m : g) {
+      if (in_line(m)) kept.push_back(m);
+    }
+    if (static_cast<int>(kept.size()) >= o.min_line_chars) emit(kept, false);
   }
   for (auto& g : col_groups) {
     if (static_cast<int>(g.size()) < o.min_column_chars) continue;
-    int in_lines = 0;
-    for (int m : g) in_lines += row_size[m] >= 3;
-    if (in_lines * 2 > static_cast<int>(g.size())) continue;  // stacked lines, not a column
-    // Keep only the members that are not part of a longer horizontal line.
     std::vector<int> kept;
     for (int m : g) {
-      if (row_size[m] < 3) kept.push_back(m);
+      if (!in_line(m)) kept.push_back(m);
     }
     if (static_cast<int>(kept.size()) >= o.min_column_chars) emit(kept, true);
   }

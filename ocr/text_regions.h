@@ -31,7 +31,7 @@ struct TextFinderOptions {
   double min_char_height = 14;   // pixels in the frame
   double max_char_height = 140;
   int min_line_chars = 3;        // horizontal groups shorter than this are dropped
-  int min_column_chars = 5;      // vertical groups shorter than this are dropped
+  int min_column_chars = 4;      // vertical groups shorter than this are dropped
   int rendered_height = 40;      // character height in TextGroup::rendered
 };
 

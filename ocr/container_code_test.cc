@@ -1,0 +1,107 @@
+#include "ocr/container_code.h"
+
+#include <string>
+#include <vector>
+
+#include "gate/container_number.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace yardgate::ocr {
+namespace {
+
+TEST(ExtractContainerNumbers, CleanReadWithSpaces) {
+  std::vector<CodeCandidate> c = ExtractContainerNumbers("BEAU 265693 1", {});
+  ASSERT_FALSE(c.empty());
+  EXPECT_EQ(c[0].number, "BEAU2656931");
+  EXPECT_TRUE(c[0].check_ok);
+  EXPECT_EQ(c[0].positional, 0);
+  EXPECT_EQ(c[0].corrected, 0);
+}
+
+TEST(ExtractContainerNumbers, FindsNumberInsideLongerText) {
+  std::vector<CodeCandidate> c = ExtractContainerNumbers("XX CSQU3054383 22G1", {});
+  ASSERT_FALSE(c.empty());
+  EXPECT_EQ(c[0].number, "CSQU3054383");
+  EXPECT_TRUE(c[0].check_ok);
+}
+
+TEST(ExtractContainerNumbers, PositionalLookAlikesAreSwapped) {
+  // O read for 0 in the serial, 0 read for O in the owner code.
+  std::vector<CodeCandidate> c = ExtractContainerNumbers("0OLU1234567", {});
+  ASSERT_FALSE(c.empty());
+  EXPECT_EQ(c[0].number, "OOLU1234567");
+  EXPECT_TRUE(c[0].check_ok);
+  EXPECT_EQ(c[0].positional, 1);
+
+  c = ExtractContainerNumbers("APZU3O08O30", {});
+  ASSERT_FALSE(c.empty());
+  EXPECT_EQ(c[0].number, "APZU3008030");
+  EXPECT_EQ(c[0].positional, 2);
+}
+
+TEST(ExtractContainerNumbers, TooManyForcedSwapsIsNotANumber) {
+  // Other text (weights, words) must not turn into container numbers by wholesale swapping.
+  for (const CodeCandidate& c : ExtractContainerNumbers("MAXGROSS 30480 KGS", {})) {
+    EXPECT_LE(c.positional, 2) << c.number;
+  }
+  EXPECT_TRUE(ExtractContainerNumbers("17003692261", {}).empty());
+}
+
+TEST(ExtractContainerNumbers, RepairsTheLeastConfidentCharacterWithTheCheckDigit) {
+  // TRHU1700369 with the 7 misread as 1 at low confidence.
+  const std::string raw = "TRHU1100369";
+  std::vector<float> conf(11, 0.97f);
+  conf[5] = 0.35f;
+  std::vector<CharChoices> choices(11);
+  for (int i = 0; i < 11; ++i) choices[i] = {{raw[i], conf[i]}};
+  choices[5] = {{'1', 0.55f}, {'7', 0.40f}};
+  std::vector<CodeCandidate> c = ExtractContainerNumbers(raw, conf, choices);
+  ASSERT_FALSE(c.empty());
+  EXPECT_EQ(c[0].number, "TRHU1700369");
+  EXPECT_TRUE(c[0].check_ok);
+  EXPECT_EQ(c[0].corrected, 1);
+}
+
+TEST(ExtractContainerNumbers, NeverCallsAFailingNumberValid) {
+  // MSCU1234567 fails its check digit (it needs 6); with every character read confidently and
+  // no alternatives there is no clear repair, so it stays invalid.
+  std::vector<float> conf(11, 0.99f);
+  for (const CodeCandidate& c : ExtractContainerNumbers("MSCU1234567", conf)) {
+    if (c.check_ok) {
+      EXPECT_TRUE(gate::ValidateContainerNumber(c.number).ok()) << c.number;
+    } else {
+      EXPECT_EQ(c.number, "MSCU1234567");
+    }
+  }
+}
+
+TEST(ExtractContainerNumbers, EveryValidCandidatePassesTheGateValidator) {
+  const char* raws[] = {"TRHUI7003699", "BEAU26569311", "SEGU6047898", "IMTUS061955",
+                        "HALU 2089976", "CXDU1604O74", "WEGU6047895"};
+  for (const char* raw : raws) {
+    for (const CodeCandidate& c : ExtractContainerNumbers(raw, {})) {
+      if (c.check_ok) {
+        EXPECT_TRUE(gate::ValidateContainerNumber(c.number).ok()) << raw;
+      }
+    }
+  }
+}
+
+TEST(ExtractSizeType, CommonCodesAndLookAlikes) {
+  EXPECT_EQ(ExtractSizeType("22G1"), "22G1");
+  EXPECT_EQ(ExtractSizeType("2261"), "22G1");
+  EXPECT_EQ(ExtractSizeType("45G1"), "45G1");
+  EXPECT_EQ(ExtractSizeType("L5G1"), "L5G1");
+  EXPECT_EQ(ExtractSizeType("45R1"), "45R1");
+  EXPECT_EQ(ExtractSizeType("MAXGROSS"), std::nullopt);
+}
+
+TEST(HammingDistance, CountsDifferences) {
+  EXPECT_EQ(HammingDistance("ABC", "ABC"), 0);
+  EXPECT_EQ(HammingDistance("ABC", "ABD"), 1);
+  EXPECT_EQ(HammingDistance("ABC", "AB"), 3);
+}
+
+}  // namespace
+}  // namespace yardgate::ocr

@@ -1,0 +1,273 @@
+#include "ocr/engine.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "gate/container_number.h"
+#include "gtest/gtest.h"
+#include "ocr/synth.h"
+#include "opencv2/imgcodecs.hpp"
+
+namespace yardgate::ocr {
+namespace {
+
+std::string Png(const cv::Mat& img) {
+  std::vector<uint8_t> buf;
+  cv::imencode(".png", img, buf);
+  return std::string(buf.begin(), buf.end());
+}
+
+std::string Jpeg(const cv::Mat& img) {
+  std::vector<uint8_t> buf;
+  cv::imencode(".jpg", img, buf, {cv::IMWRITE_JPEG_QUALITY, 90});
+  return std::string(buf.begin(), buf.end());
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    EngineOptions options;
+    options.read_plates = true;
+    absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    engine_ = engine->release();
+    absl::StatusOr<std::unique_ptr<Synthesizer>> synth = Synthesizer::Create();
+    ASSERT_TRUE(synth.ok()) << synth.status();
+    synth_ = synth->release();
+  }
+  static void TearDownTestSuite() {
+    delete engine_;
+    delete synth_;
+  }
+
+  static ContainerSpec Spec(uint32_t seed, ContainerLayout layout) {
+    ContainerSpec spec;
+    spec.seed = seed;
+    spec.layout = layout;
+    spec.width = 960;
+    spec.height = layout == ContainerLayout::kVertical ? 800 : 540;
+    spec.char_height = 40;
+    return spec;
+  }
+
+  static const ContainerRead* Find(const VisitReads& r, const std::string& number) {
+    for (const ContainerRead& c : r.containers) {
+      if (c.number == number) return &c;
+    }
+    return nullptr;
+  }
+
+  static Engine* engine_;
+  static Synthesizer* synth_;
+};
+
+Engine* EngineTest::engine_ = nullptr;
+Synthesizer* EngineTest::synth_ = nullptr;
+
+TEST_F(EngineTest, ReadsOneLineCode) {
+  SynthImage img = synth_->Container(Spec(11, ContainerLayout::kOneLine));
+  absl::StatusOr<VisitReads> r = engine_->ReadVisit({{"one.png", "AS", Png(img.bgr)}}, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  const ContainerRead* c = Find(*r, img.truth);
+  ASSERT_NE(c, nullptr) << img.truth;
+  EXPECT_TRUE(c->check_digit_ok);
+  EXPECT_EQ(c->iso_type, "22G1");
+  ASSERT_EQ(c->frames.size(), 1u);
+  EXPECT_EQ(c->frames[0].image, "one.png");
+  // The evidence box covers the marking.
+  const cv::Rect ev(c->frames[0].x, c->frames[0].y, c->frames[0].w, c->frames[0].h);
+  EXPECT_GT((ev & img.box).area(), 0);
+}
+
+TEST_F(EngineTest, ReadsTwoRowCode) {
+  SynthImage img = synth_->Container(Spec(12, ContainerLayout::kTwoRows));
+  absl::StatusOr<VisitReads> r = engine_->ReadVisit({{"two.png", "", Png(img.bgr)}}, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_NE(Find(*r, img.truth), nullptr) << img.truth;
+}
+
+TEST_F(EngineTest, ReadsVerticalCodeDarkOnLight) {
+  ContainerSpec spec = Spec(13, ContainerLayout::kVertical);
+  spec.light_text = false;
+  SynthImage img = synth_->Container(spec);
+  absl::StatusOr<VisitReads> r = engine_->ReadVisit({{"vert.png", "LF", Png(img.bgr)}}, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_NE(Find(*r, img.truth), nullptr) << img.truth;
+}
+
+TEST_F(EngineTest, ReadsDegradedCodes) {
+  // Blur, noise, dirt, perspective, glare and night on a handful of seeds: most must read,
+  // and nothing may be read wrong with confidence.
+  int right = 0, total = 0;
+  for (uint32_t seed = 20; seed < 26; ++seed) {
+    ContainerSpec spec = Spec(seed, seed % 2 ? ContainerLayout::kOneLine : ContainerLayout::kVertical);
+    spec.degradation.perspective = 0.03;
+    spec.degradation.blur = 0.8;
+    spec.degradation.noise = 4;
+    spec.degradation.dirt = seed % 3 == 0 ? 0.05 : 0;
+    spec.degradation.glare = seed % 3 == 1 ? 60 : 0;
+    spec.degradation.night = seed == 25;
+    spec.light_text = seed % 4 != 0;
+    SynthImage img = synth_->Container(spec);
+    absl::StatusOr<VisitReads> r = engine_->ReadVisit({{"d.jpg", "", Jpeg(img.bgr)}}, {});
+    ASSERT_TRUE(r.ok()) << r.status();
+    ++total;
+    right += Find(*r, img.truth) != nullptr;
+    for (const ContainerRead& c : r->containers) {
+      if (c.auto_ok) {
+        EXPECT_EQ(c.number, img.truth) << "seed " << seed;
+      }
+    }
+  }
+  EXPECT_GE(right, total - 2);
+}
+
+TEST_F(EngineTest, FusionOfThreeFramesBeatsOne) {
+  const std::string number = "CSQU3054383";
+  std::vector<FrameInput> frames;
+  for (uint32_t seed = 31; seed < 34; ++seed) {
+    ContainerSpec spec = Spec(seed, seed == 32 ? ContainerLayout::kVertical : ContainerLayout::kOneLine);
+    spec.number = number;
+    spec.degradation.noise = 4;
+    frames.push_back({"f" + std::to_string(seed) + ".png", "", Png(synth_->Container(spec).bgr)});
+  }
+  absl::StatusOr<VisitReads> one = engine_->ReadVisit({frames[0]}, {});
+  absl::StatusOr<VisitReads> all = engine_->ReadVisit(frames, {});
+  ASSERT_TRUE(one.ok() && all.ok());
+  const ContainerRead* c1 = Find(*one, number);
+  const ContainerRead* c3 = Find(*all, number);
+  ASSERT_NE(c1, nullptr);
+  ASSERT_NE(c3, nullptr);
+  EXPECT_GE(c3->frames.size(), 2u);
+  EXPECT_GT(c3->confidence, c1->confidence);
+  EXPECT_TRUE(c3->auto_ok);
+}
+
+TEST_F(EngineTest, TwoBoxesInOneVisit) {
+  ContainerSpec a = Spec(41, ContainerLayout::kOneLine);
+  ContainerSpec b = Spec(42, ContainerLayout::kOneLine);
+  SynthImage ia = synth_->Container(a), ib = synth_->Container(b);
+  absl::StatusOr<VisitReads> r =
+      engine_->ReadVisit({{"a.png", "", Png(ia.bgr)}, {"b.png", "", Png(ib.bgr)}}, {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(Find(*r, ia.truth), nullptr);
+  EXPECT_NE(Find(*r, ib.truth), nullptr);
+}
+
+TEST_F(EngineTest, RejectsUndecodableFrameByName) {
+  absl::StatusOr<VisitReads> r =
+      engine_->ReadVisit({{"good.png", "", Png(cv::Mat(50, 50, CV_8UC3, cv::Scalar::all(90)))},
+                          {"broken.jpg", "", "this is not an image"}},
+                         {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("broken.jpg"), std::string::npos) << r.status();
+}
+
+TEST_F(EngineTest, RejectsOversizedFrames) {
+  EngineOptions options;
+  options.max_frame_bytes = 1000;
+  options.max_frame_pixels = 100 * 100;
+  options.read_plates = false;
+  absl::StatusOr<std::unique_ptr<Engine>> small = Engine::Create(options);
+  ASSERT_TRUE(small.ok());
+  cv::Mat noise(200, 200, CV_8UC3);
+  cv::randu(noise, cv::Scalar::all(0), cv::Scalar::all(255));
+  absl::StatusOr<VisitReads> r = (*small)->ReadVisit({{"big.png", "", Png(noise)}}, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("big.png"), std::string::npos);
+  // Small in bytes but too many pixels.
+  r = (*small)->ReadVisit({{"wide.png", "", Png(cv::Mat(200, 200, CV_8UC3, cv::Scalar::all(0)))}}, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("wide.png"), std::string::npos);
+}
+
+TEST_F(EngineTest, BlankFrameReadsNothingConfidently) {
+  absl::StatusOr<VisitReads> r =
+      engine_->ReadVisit({{"blank.png", "", Png(cv::Mat(540, 960, CV_8UC3, cv::Scalar(120, 60, 20)))}}, {});
+  ASSERT_TRUE(r.ok());
+  for (const ContainerRead& c : r->containers) EXPECT_FALSE(c.auto_ok);
+  for (const PlateRead& p : r->plates) EXPECT_FALSE(p.auto_ok);
+}
+
+TEST_F(EngineTest, ExpectationSettlesAndSaysSo) {
+  // A damaged check digit: the read fails or is uncertain; the appointment settles it.
+  ContainerSpec spec = Spec(51, ContainerLayout::kOneLine);
+  SynthImage img = synth_->Container(spec);
+  absl::StatusOr<VisitReads> r =
+      engine_->ReadVisit({{"e.png", "", Png(img.bgr)}}, {{img.truth}, {}});
+  ASSERT_TRUE(r.ok());
+  const ContainerRead* c = Find(*r, img.truth);
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->check_digit_ok);
+  EXPECT_GE(c->confidence, 0.9);
+}
+
+TEST_F(EngineTest, ConcurrentVisits) {
+  std::vector<SynthImage> imgs;
+  for (uint32_t seed = 61; seed < 65; ++seed) imgs.push_back(synth_->Container(Spec(seed, ContainerLayout::kOneLine)));
+  std::vector<std::thread> threads;
+  std::vector<int> ok(imgs.size(), 0);
+  for (size_t i = 0; i < imgs.size(); ++i) {
+    threads.emplace_back([&, i]() {
+      absl::StatusOr<VisitReads> r = engine_->ReadVisit({{"c.png", "", Png(imgs[i].bgr)}}, {});
+      ok[i] = r.ok() && Find(*r, imgs[i].truth) != nullptr;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (size_t i = 0; i < imgs.size(); ++i) EXPECT_TRUE(ok[i]) << imgs[i].truth;
+}
+
+// The real frames of ../shared/datasets/ocr-dev, when present: a floor, not the target (the
+// bench target ocr_eval prints the figures).
+TEST_F(EngineTest, DevSetContainersFloor) {
+  const char* src = std::getenv("YARDGATE_SOURCE_DIR");
+  const std::filesystem::path dir = std::filesystem::path(src != nullptr ? src : ".") / ".." /
+                                    "shared" / "datasets" / "ocr-dev" / "containers";
+  if (!std::filesystem::exists(dir / "manifest.tsv")) GTEST_SKIP() << "no " << dir;
+  std::ifstream manifest(dir / "manifest.tsv");
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> visits;
+  std::string line;
+  while (std::getline(manifest, line)) {
+    std::istringstream ss(line);
+    std::string file, truth;
+    std::getline(ss, file, '\t');
+    std::getline(ss, truth, '\t');
+    if (file.empty()) continue;
+    const size_t a = file.find('-'), b = file.find('-', a + 1);
+    visits[file.substr(a + 1, b - a - 1)].emplace_back(file, truth);
+  }
+  int right = 0, wrong_auto = 0;
+  for (const auto& [visit, items] : visits) {
+    std::vector<FrameInput> frames;
+    std::set<std::string> truth;
+    for (const auto& [file, t] : items) {
+      std::ifstream in(dir / file, std::ios::binary);
+      std::ostringstream bytes;
+      bytes << in.rdbuf();
+      frames.push_back({file, "", bytes.str()});
+      truth.insert(t);
+    }
+    absl::StatusOr<VisitReads> r = engine_->ReadVisit(frames, {});
+    ASSERT_TRUE(r.ok()) << r.status();
+    std::set<std::string> read;
+    for (const ContainerRead& c : r->containers) {
+      if (c.check_digit_ok) read.insert(c.number);
+      if (c.auto_ok && truth.count(c.number) == 0) ++wrong_auto;
+    }
+    bool all = true;
+    for (const std::string& t : truth) all = all && read.count(t) > 0;
+    right += all;
+  }
+  EXPECT_GE(right * 10, static_cast<int>(visits.size()) * 7) << right << "/" << visits.size();
+  EXPECT_EQ(wrong_auto, 0);
+}
+
+}  // namespace
+}  // namespace yardgate::ocr

@@ -1,0 +1,39 @@
+#include "ocr/json.h"
+
+#include "gtest/gtest.h"
+
+namespace yardgate::ocr {
+namespace {
+
+TEST(JsonString, Escapes) {
+  EXPECT_EQ(JsonString("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
+  EXPECT_EQ(JsonString("粤B12345"), "\"粤B12345\"");
+  EXPECT_EQ(JsonString(std::string("\x01", 1)), "\"\\u0001\"");
+}
+
+TEST(VisitReadsToJson, Shape) {
+  VisitReads r;
+  ContainerRead c;
+  c.number = "CSQU3054383";
+  c.iso_type = "22G1";
+  c.confidence = 0.97;
+  c.auto_ok = true;
+  c.check_digit_ok = true;
+  c.frames.push_back({"a.jpg", 1, 2, 3, 4, "CSQU 305438 3", 0.9});
+  r.containers.push_back(c);
+  PlateRead p;
+  p.text = "粤B12345";
+  p.confidence = 0.5;
+  r.plates.push_back(p);
+  r.elapsed_ms = 12.5;
+  EXPECT_EQ(VisitReadsToJson(r),
+            "{\"containers\":[{\"number\":\"CSQU3054383\",\"iso_type\":\"22G1\","
+            "\"confidence\":0.97,\"auto\":true,\"check_digit_ok\":true,"
+            "\"settled_by_expectation\":false,\"frames\":[{\"image\":\"a.jpg\","
+            "\"box\":[1,2,3,4],\"raw\":\"CSQU 305438 3\",\"confidence\":0.9}]}],"
+            "\"plates\":[{\"text\":\"粤B12345\",\"confidence\":0.5,\"auto\":false,"
+            "\"settled_by_expectation\":false,\"frames\":[]}],\"elapsed_ms\":12.5}");
+}
+
+}  // namespace
+}  // namespace yardgate::ocr

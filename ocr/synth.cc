@@ -1,0 +1,418 @@
+#include "ocr/synth.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "gate/container_number.h"
+#include "ocr/plate_text.h"
+#include "opencv2/freetype.hpp"
+#include "opencv2/imgproc.hpp"
+
+namespace yardgate::ocr {
+namespace {
+
+constexpr const char* kLatinFonts[] = {
+    "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSansNarrow-Bold.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+};
+constexpr const char* kCjkFont = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc";
+
+int Uniform(std::mt19937& rng, int lo, int hi) {
+  return std::uniform_int_distribution<int>(lo, hi)(rng);
+}
+double UniformReal(std::mt19937& rng, double lo, double hi) {
+  return std::uniform_real_distribution<double>(lo, hi)(rng);
+}
+
+bool IsAscii(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c & 0x80) == 0; });
+}
+
+// Tight black-on-white rendering of `ch`, as a mask (255 = ink).
+cv::Mat GlyphMask(cv::freetype::FreeType2& ft, const std::string& ch, int height) {
+  int baseline = 0;
+  cv::Size sz = ft.getTextSize(ch, height, -1, &baseline);
+  cv::Mat color(3 * height + sz.height + baseline, sz.width + height, CV_8UC3, cv::Scalar::all(0));
+  ft.putText(color, ch, cv::Point(height / 2, height + sz.height), height,
+             cv::Scalar::all(255), -1, cv::LINE_AA, false);
+  cv::Mat canvas;
+  cv::cvtColor(color, canvas, cv::COLOR_BGR2GRAY);
+  cv::Mat pts;
+  cv::findNonZero(canvas > 60, pts);
+  if (pts.empty()) return cv::Mat(height, height / 2, CV_8UC1, cv::Scalar(0));
+  return canvas(cv::boundingRect(pts)).clone();
+}
+
+// Paints `mask` (ink = 255) into `img` at `cell` (stretched to fill it) in `color`.
+void PaintMask(cv::Mat& img, const cv::Mat& mask, const cv::Rect& cell, const cv::Scalar& color) {
+  cv::Rect r = cell & cv::Rect(0, 0, img.cols, img.rows);
+  if (r.empty()) return;
+  cv::Mat m;
+  cv::resize(mask, m, cell.size(), 0, 0, cv::INTER_AREA);
+  m = m(cv::Rect(r.x - cell.x, r.y - cell.y, r.width, r.height));
+  cv::Mat roi = img(r);
+  cv::Mat colored(r.size(), img.type(), color);
+  for (int y = 0; y < r.height; ++y) {
+    for (int x = 0; x < r.width; ++x) {
+      const float a = m.at<uint8_t>(y, x) / 255.0f;
+      if (a <= 0) continue;
+      cv::Vec3b& p = roi.at<cv::Vec3b>(y, x);
+      const cv::Vec3b c = colored.at<cv::Vec3b>(y, x);
+      for (int k = 0; k < 3; ++k) p[k] = cv::saturate_cast<uint8_t>(p[k] * (1 - a) + c[k] * a);
+    }
+  }
+}
+
+cv::Scalar PaintColour(std::mt19937& rng, bool light_text) {
+  // BGR: container paints are mostly saturated mid-tones; dark text goes on light paint.
+  static const cv::Scalar kDarkPaints[] = {{140, 60, 20},  {30, 40, 150}, {40, 100, 40},
+                                           {90, 90, 90},   {20, 70, 160}, {60, 50, 50},
+                                           {120, 80, 30},  {40, 60, 110}};
+  static const cv::Scalar kLightPaints[] = {
+      {200, 200, 200}, {170, 175, 180}, {60, 160, 230}, {210, 220, 225}, {150, 190, 200}};
+  if (light_text) return kDarkPaints[Uniform(rng, 0, 7)];
+  return kLightPaints[Uniform(rng, 0, 4)];
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Synthesizer>> Synthesizer::Create() {
+  std::unique_ptr<Synthesizer> s(new Synthesizer());
+  try {
+    for (const char* path : kLatinFonts) {
+      if (!std::filesystem::exists(path)) continue;
+      cv::Ptr<cv::freetype::FreeType2> ft = cv::freetype::createFreeType2();
+      ft->loadFontData(path, 0);
+      s->latin_.push_back(ft);
+    }
+    if (std::filesystem::exists(kCjkFont)) {
+      s->cjk_ = cv::freetype::createFreeType2();
+      s->cjk_->loadFontData(kCjkFont, 0);
+    }
+  } catch (const cv::Exception& e) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot load fonts: ", e.what()));
+  }
+  if (s->latin_.empty() || s->cjk_.empty()) {
+    return absl::FailedPreconditionError(
+        "synthetic images need fonts-dejavu-core or fonts-liberation, and fonts-wqy-zenhei");
+  }
+  return s;
+}
+
+Synthesizer::~Synthesizer() = default;
+
+int Synthesizer::num_fonts() const { return static_cast<int>(latin_.size()) + 1; }
+
+cv::Mat Synthesizer::Glyph(const std::string& ch, int font, int size) {
+  cv::freetype::FreeType2& ft =
+      (!IsAscii(ch) || font >= static_cast<int>(latin_.size())) ? *cjk_ : *latin_[font];
+  cv::Mat mask = GlyphMask(ft, ch, size * 2);
+  cv::Mat out(size, size, CV_8UC1, cv::Scalar(255));
+  const double s = std::min((size - 2.0) / mask.cols, (size - 2.0) / mask.rows);
+  cv::Mat m;
+  cv::resize(mask, m, cv::Size(std::max(1, static_cast<int>(mask.cols * s)),
+                               std::max(1, static_cast<int>(mask.rows * s))),
+             0, 0, cv::INTER_AREA);
+  cv::Rect r((size - m.cols) / 2, (size - m.rows) / 2, m.cols, m.rows);
+  cv::Mat roi = out(r);
+  roi -= m;
+  return out;
+}
+
+std::string Synthesizer::RandomContainerNumber(std::mt19937& rng) {
+  for (;;) {
+    std::string n;
+    for (int i = 0; i < 3; ++i) n.push_back(static_cast<char>('A' + Uniform(rng, 0, 25)));
+    n.push_back("UUUUUUJZ"[Uniform(rng, 0, 7)]);
+    for (int i = 0; i < 6; ++i) n.push_back(static_cast<char>('0' + Uniform(rng, 0, 9)));
+    std::optional<int> check = gate::ComputeCheckDigit(n);
+    if (!check.has_value()) continue;
+    n.push_back(static_cast<char>('0' + *check));
+    return n;
+  }
+}
+
+std::string Synthesizer::RandomPlate(std::mt19937& rng, PlateKind kind) {
+  const auto& provinces = ProvinceCharacters();
+  static const std::string kLetters = "ABCDEFGHJKLMNPQRSTUVWXYZ";
+  static const std::string kAlnum = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789";
+  std::string p = provinces[Uniform(rng, 0, static_cast<int>(provinces.size()) - 1)];
+  p.push_back(kLetters[Uniform(rng, 0, static_cast<int>(kLetters.size()) - 1)]);
+  auto digit = [&]() { return static_cast<char>('0' + Uniform(rng, 0, 9)); };
+  auto alnum = [&]() {
+    // Real plates are mostly digits.
+    return Uniform(rng, 0, 2) == 0 ? kAlnum[Uniform(rng, 0, static_cast<int>(kAlnum.size()) - 1)]
+                                   : digit();
+  };
+  switch (kind) {
+    case PlateKind::kGreen:
+      p.push_back("DF"[Uniform(rng, 0, 1)]);
+      p.push_back(alnum());
+      for (int i = 0; i < 4; ++i) p.push_back(digit());
+      return p;
+    case PlateKind::kTrailer:
+      for (int i = 0; i < 4; ++i) p.push_back(alnum());
+      return p + "挂";
+    default:
+      for (int i = 0; i < 5; ++i) p.push_back(alnum());
+      return p;
+  }
+}
+
+SynthImage Synthesizer::Container(const ContainerSpec& spec) {
+  std::mt19937 rng(spec.seed);
+  SynthImage out;
+  out.truth = spec.number.empty() ? RandomContainerNumber(rng) : spec.number;
+  out.iso_type = spec.size_type;
+  const cv::Scalar paint = PaintColour(rng, spec.light_text);
+  const cv::Scalar ink = spec.light_text ? cv::Scalar(235, 235, 235) : cv::Scalar(25, 25, 25);
+  cv::Mat img(spec.height, spec.width, CV_8UC3, paint);
+  // Corrugation: vertical light/dark bands.
+  const double period = UniformReal(rng, 25, 60);
+  for (int x = 0; x < img.cols; ++x) {
+    const double v = 18 * std::sin(2 * M_PI * x / period);
+    img.col(x) += cv::Scalar(v, v, v);
+  }
+  cv::freetype::FreeType2& ft = *latin_[Uniform(rng, 0, static_cast<int>(latin_.size()) - 1)];
+  const int h = spec.char_height;
+  // Character cells: width from the font's own proportions.
+  auto glyph = [&](char c) { return GlyphMask(ft, std::string(1, c), h * 2); };
+  auto cell_w = [&](const cv::Mat& g) {
+    return std::max(h / 6, static_cast<int>(std::lround(g.cols * static_cast<double>(h) / g.rows)));
+  };
+  struct Placed {
+    char c;
+    cv::Rect cell;
+    bool boxed;
+  };
+  std::vector<Placed> placed;
+  const std::string& n = out.truth;
+  const int pitch = h / 6;  // gap between characters
+  int x0 = 0, y0 = 0;
+  cv::Rect block;
+  auto place_row = [&](const std::string& s, int x, int y, bool last_boxed) {
+    for (size_t i = 0; i < s.size(); ++i) {
+      cv::Mat g = glyph(s[i]);
+      const int w = s[i] == '1' || s[i] == 'I' ? cell_w(g) : std::max(cell_w(g), h / 2);
+      const bool boxed = last_boxed && i + 1 == s.size();
+      if (boxed) x += h / 3;
+      placed.push_back({s[i], cv::Rect(x, y, w, h), boxed});
+      x += w + pitch;
+    }
+    return x;
+  };
+  switch (spec.layout) {
+    case ContainerLayout::kOneLine: {
+      int x = place_row(n.substr(0, 4), 0, 0, false);
+      x = place_row(n.substr(4, 7), x + h / 2, 0, true);
+      if (!spec.size_type.empty()) place_row(spec.size_type, placed[4].cell.x, h * 3 / 2, false);
+      break;
+    }
+    case ContainerLayout::kTwoRows: {
+      place_row(n.substr(0, 4), 0, 0, false);
+      place_row(n.substr(4, 7), 0, h * 3 / 2, true);
+      if (!spec.size_type.empty()) place_row(spec.size_type, 0, h * 3, false);
+      break;
+    }
+    case ContainerLayout::kVertical: {
+      const int col_w = h * 3 / 4;
+      int y = 0;
+      for (size_t i = 0; i < n.size(); ++i) {
+        cv::Mat g = glyph(n[i]);
+        const int w = std::min(col_w, n[i] == '1' || n[i] == 'I' ? cell_w(g) : std::max(cell_w(g), h / 2));
+        if (i == 4) y += h / 3;
+        const bool boxed = i + 1 == n.size();
+        if (boxed) y += h / 4;
+        placed.push_back({n[i], cv::Rect((col_w - w) / 2, y, w, h), boxed});
+        y += h + h / 4;
+      }
+      if (!spec.size_type.empty()) {
+        int yy = 0;
+        for (char c : spec.size_type) {
+          cv::Mat g = glyph(c);
+          const int w = std::min(col_w, std::max(cell_w(g), h / 2));
+          placed.push_back({c, cv::Rect(col_w * 3 + (col_w - w) / 2, yy, w, h), false});
+          yy += h + h / 4;
+        }
+      }
+      break;
+    }
+  }
+  for (const Placed& p : placed) block |= p.cell;
+  const int margin = h;
+  x0 = Uniform(rng, margin, std::max(margin, spec.width - block.width - margin));
+  y0 = Uniform(rng, margin, std::max(margin, spec.height - block.height - margin));
+  for (const Placed& p : placed) {
+    cv::Rect cell = p.cell + cv::Point(x0, y0);
+    PaintMask(img, glyph(p.c), cell, ink);
+    if (p.boxed) {
+      const int pad = std::max(2, h / 8);
+      cv::rectangle(img, cv::Rect(cell.x - pad, cell.y - pad, cell.width + 2 * pad, cell.height + 2 * pad),
+                    ink, std::max(1, h / 14), cv::LINE_AA);
+    }
+  }
+  out.box = block + cv::Point(x0, y0);
+  Degrade(img, &out.box, spec.degradation, rng);
+  out.bgr = img;
+  return out;
+}
+
+SynthImage Synthesizer::Plate(const PlateSpec& spec) {
+  std::mt19937 rng(spec.seed);
+  SynthImage out;
+  out.truth = spec.text.empty() ? RandomPlate(rng, spec.kind) : spec.text;
+  std::vector<std::string> chars = SplitCodePoints(out.truth);
+  const bool double_row = spec.kind == PlateKind::kYellowDoubleRow;
+  // Plate in millimetres: 440 x 140 (double row 440 x 220); drawn at 2 px/mm, scaled later.
+  const double s = 2.0;
+  const int pw = static_cast<int>(440 * s), ph = static_cast<int>((double_row ? 220 : 140) * s);
+  cv::Scalar bg, ink;
+  switch (spec.kind) {
+    case PlateKind::kBlue: bg = {170, 70, 10}; ink = {245, 245, 245}; break;
+    case PlateKind::kGreen: bg = {140, 220, 150}; ink = {20, 20, 20}; break;
+    default: bg = {20, 180, 235}; ink = {20, 20, 20}; break;
+  }
+  cv::Mat plate(ph, pw, CV_8UC3, bg);
+  if (spec.kind == PlateKind::kGreen) {
+    for (int y = 0; y < ph; ++y) {
+      const double t = static_cast<double>(y) / ph;
+      plate.row(y).setTo(cv::Scalar(140 + 100 * t, 220 + 25 * t, 150 + 90 * t));
+    }
+  }
+  cv::rectangle(plate, cv::Rect(static_cast<int>(5 * s), static_cast<int>(5 * s),
+                                pw - static_cast<int>(10 * s), ph - static_cast<int>(10 * s)),
+                ink, static_cast<int>(2 * s));
+  cv::freetype::FreeType2& latin = *latin_[Uniform(rng, 0, 1)];  // condensed faces
+  auto draw = [&](const std::string& ch, const cv::Rect& cell) {
+    cv::freetype::FreeType2& ft = IsAscii(ch) ? latin : *cjk_;
+    PaintMask(plate, GlyphMask(ft, ch, 120), cell, ink);
+  };
+  if (double_row) {
+    // Top row: province and letter, 220 mm apart centred; bottom: the rest, bigger.
+    const int th = static_cast<int>(60 * s), tw = static_cast<int>(80 * s);
+    draw(chars[0], cv::Rect(static_cast<int>(110 * s), static_cast<int>(15 * s), tw, th));
+    if (chars.size() > 1) {
+      draw(chars[1], cv::Rect(static_cast<int>(250 * s), static_cast<int>(15 * s), tw, th));
+    }
+    const int bh = static_cast<int>(110 * s), bw = static_cast<int>(65 * s);
+    const int n = static_cast<int>(chars.size()) - 2;
+    const int gap = static_cast<int>(15 * s);
+    int x = (pw - (n * bw + (n - 1) * gap)) / 2;
+    for (int i = 0; i < n; ++i, x += bw + gap) {
+      draw(chars[i + 2], cv::Rect(x, static_cast<int>(95 * s), bw, bh));
+    }
+  } else {
+    const int n = static_cast<int>(chars.size());
+    const int cw = static_cast<int>((n == 8 ? 43 : 45) * s), chh = static_cast<int>(90 * s);
+    const int gap = static_cast<int>((n == 8 ? 9 : 12) * s), dot_gap = static_cast<int>(34 * s);
+    int total = n * cw + (n - 2) * gap + dot_gap;
+    int x = (pw - total) / 2;
+    for (int i = 0; i < n; ++i) {
+      draw(chars[i], cv::Rect(x, static_cast<int>(25 * s), cw, chh));
+      x += cw + (i == 1 ? dot_gap : gap);
+      if (i == 1) {
+        cv::circle(plate, cv::Point(x - dot_gap / 2, ph / 2), static_cast<int>(5 * s), ink, -1,
+                   cv::LINE_AA);
+      }
+    }
+  }
+  if (spec.tight_crop) {
+    // Like LPR training crops: the plate with a little margin, small.
+    const int w = Uniform(rng, 94, 200);
+    const int h = double_row ? w / 2 : static_cast<int>(std::lround(w * 0.32));
+    cv::Mat small;
+    cv::resize(plate, small, cv::Size(w, h), 0, 0, cv::INTER_AREA);
+    out.box = cv::Rect(0, 0, w, h);
+    Degradation d = spec.degradation;
+    d.perspective = 0;
+    Degrade(small, &out.box, d, rng);
+    out.bgr = small;
+    return out;
+  }
+  cv::Mat scene(spec.height, spec.width, CV_8UC3);
+  cv::RNG cv_rng(rng());
+  cv_rng.fill(scene, cv::RNG::UNIFORM, cv::Scalar(60, 60, 60), cv::Scalar(120, 120, 120));
+  cv::GaussianBlur(scene, scene, cv::Size(0, 0), 6);
+  // A car-like body around the plate.
+  const int plate_w = spec.plate_width;
+  const int plate_h = static_cast<int>(std::lround(plate_w * static_cast<double>(ph) / pw));
+  const int px = Uniform(rng, plate_w / 2, std::max(plate_w / 2, spec.width - plate_w * 3 / 2));
+  const int py = Uniform(rng, spec.height / 3, std::max(spec.height / 3, spec.height - plate_h * 2));
+  cv::rectangle(scene, cv::Rect(px - plate_w / 2, py - plate_h * 3, plate_w * 2, plate_h * 5),
+                PaintColour(rng, Uniform(rng, 0, 1) == 0), -1);
+  cv::Mat resized;
+  cv::resize(plate, resized, cv::Size(plate_w, plate_h), 0, 0, cv::INTER_AREA);
+  out.box = cv::Rect(px, py, plate_w, plate_h) & cv::Rect(0, 0, scene.cols, scene.rows);
+  resized(cv::Rect(0, 0, out.box.width, out.box.height)).copyTo(scene(out.box));
+  Degrade(scene, &out.box, spec.degradation, rng);
+  out.bgr = scene;
+  return out;
+}
+
+void Degrade(cv::Mat& img, cv::Rect* box, const Degradation& d, std::mt19937& rng) {
+  if (d.perspective > 0) {
+    const cv::Rect b = *box;
+    std::vector<cv::Point2f> src = {cv::Point2f(b.x, b.y), cv::Point2f(b.x + b.width, b.y),
+                                    cv::Point2f(b.x + b.width, b.y + b.height),
+                                    cv::Point2f(b.x, b.y + b.height)};
+    std::vector<cv::Point2f> dst;
+    const double mx = d.perspective * b.width, my = d.perspective * b.height;
+    for (const cv::Point2f& p : src) {
+      dst.emplace_back(p.x + UniformReal(rng, -mx, mx), p.y + UniformReal(rng, -my, my));
+    }
+    cv::Mat m = cv::getPerspectiveTransform(src, dst);
+    cv::Mat warped;
+    cv::warpPerspective(img, warped, m, img.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+    img = warped;
+    *box = cv::boundingRect(dst) & cv::Rect(0, 0, img.cols, img.rows);
+  }
+  if (d.dirt > 0) {
+    const int blotches = std::max(1, static_cast<int>(d.dirt * 40));
+    cv::Mat overlay = img.clone();
+    for (int i = 0; i < blotches; ++i) {
+      cv::Point c(box->x + Uniform(rng, 0, std::max(1, box->width)),
+                  box->y + Uniform(rng, 0, std::max(1, box->height)));
+      const int r = std::max(2, static_cast<int>(std::sqrt(d.dirt * box->area() / blotches / M_PI)));
+      cv::ellipse(overlay, c, cv::Size(r, std::max(1, r / 2)), Uniform(rng, 0, 180), 0, 360,
+                  cv::Scalar(40, 60, 80), -1, cv::LINE_AA);
+    }
+    cv::addWeighted(img, 0.5, overlay, 0.5, 0, img);
+  }
+  if (d.glare > 0) {
+    cv::Mat glare(img.size(), CV_32FC1);
+    const cv::Point2f c(box->x + UniformReal(rng, 0, box->width), box->y + UniformReal(rng, 0, box->height));
+    const double radius = std::max(box->width, box->height) * 0.6;
+    for (int y = 0; y < img.rows; ++y) {
+      for (int x = 0; x < img.cols; ++x) {
+        const double r = std::hypot(x - c.x, y - c.y) / radius;
+        glare.at<float>(y, x) = static_cast<float>(d.glare * std::exp(-r * r));
+      }
+    }
+    cv::Mat g3;
+    cv::cvtColor(glare, g3, cv::COLOR_GRAY2BGR);
+    cv::Mat f;
+    img.convertTo(f, CV_32FC3);
+    f += g3;
+    f.convertTo(img, CV_8UC3);
+  }
+  if (d.night) {
+    img.convertTo(img, -1, 0.35, 5);
+  }
+  if (d.blur > 0) cv::GaussianBlur(img, img, cv::Size(0, 0), d.blur);
+  const double noise = d.noise + (d.night ? 6 : 0);
+  if (noise > 0) {
+    cv::Mat n(img.size(), CV_16SC3);
+    cv::RNG cv_rng(rng());
+    cv_rng.fill(n, cv::RNG::NORMAL, cv::Scalar::all(0), cv::Scalar::all(noise));
+    cv::Mat f;
+    img.convertTo(f, CV_16SC3);
+    f += n;
+    f.convertTo(img, CV_8UC3);
+  }
+}
+
+}  // namespace yardgate::ocr

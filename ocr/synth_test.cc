@@ -1,0 +1,50 @@
+#include "ocr/synth.h"
+
+#include "gate/container_number.h"
+#include "gtest/gtest.h"
+#include "ocr/plate_text.h"
+
+namespace yardgate::ocr {
+namespace {
+
+TEST(Synthesizer, DeterministicAndValid) {
+  absl::StatusOr<std::unique_ptr<Synthesizer>> s = Synthesizer::Create();
+  ASSERT_TRUE(s.ok()) << s.status();
+  ContainerSpec spec;
+  spec.seed = 5;
+  spec.degradation.noise = 5;
+  SynthImage a = (*s)->Container(spec), b = (*s)->Container(spec);
+  EXPECT_EQ(a.truth, b.truth);
+  EXPECT_EQ(cv::norm(a.bgr, b.bgr, cv::NORM_INF), 0);
+  EXPECT_TRUE(gate::ValidateContainerNumber(a.truth).ok());
+  EXPECT_EQ(a.bgr.size(), cv::Size(spec.width, spec.height));
+  EXPECT_GT(a.box.area(), 0);
+}
+
+TEST(Synthesizer, RandomPlatesAreValid) {
+  std::mt19937 rng(3);
+  for (PlateKind kind : {PlateKind::kBlue, PlateKind::kYellow, PlateKind::kYellowDoubleRow,
+                         PlateKind::kGreen, PlateKind::kTrailer}) {
+    for (int i = 0; i < 20; ++i) {
+      std::string p = Synthesizer::RandomPlate(rng, kind);
+      EXPECT_TRUE(IsValidPlate(p)) << p;
+    }
+  }
+}
+
+TEST(Synthesizer, PlatesRender) {
+  absl::StatusOr<std::unique_ptr<Synthesizer>> s = Synthesizer::Create();
+  ASSERT_TRUE(s.ok());
+  PlateSpec spec;
+  spec.kind = PlateKind::kYellowDoubleRow;
+  spec.tight_crop = true;
+  SynthImage img = (*s)->Plate(spec);
+  EXPECT_FALSE(img.bgr.empty());
+  EXPECT_TRUE(IsValidPlate(img.truth));
+  cv::Mat glyph = (*s)->Glyph("粤", 0, 32);
+  EXPECT_EQ(glyph.size(), cv::Size(32, 32));
+  EXPECT_LT(cv::mean(glyph)[0], 250);  // some ink
+}
+
+}  // namespace
+}  // namespace yardgate::ocr
