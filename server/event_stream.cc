@@ -16,7 +16,9 @@ class EventStream;
 // What outlives the reactor: tasks queued on the pool and waiters in the log hold this, and
 // find `stream` null once gRPC is done with it.
 struct StreamState {
-  std::mutex mu;
+  // Recursive because gRPC may run a reaction inline from StartWrite or Finish, which are
+  // called with it held.
+  std::recursive_mutex mu;
   EventStream* stream = nullptr;  // guarded by mu
 };
 
@@ -31,7 +33,7 @@ class EventStream final : public grpc::ServerWriteReactor<v1::Event> {
   }
 
   void OnWriteDone(bool ok) override {
-    std::lock_guard<std::mutex> lock(state_->mu);
+    std::unique_lock<std::recursive_mutex> lock(state_->mu);
     write_in_flight_ = false;
     if (!ok) {
       FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the stream broke"));
@@ -40,20 +42,22 @@ class EventStream final : public grpc::ServerWriteReactor<v1::Event> {
     pending_.pop_front();
     if (!pending_.empty()) {
       StartNextLocked();
-    } else {
-      Pump(state_);
+      return;
     }
+    std::shared_ptr<StreamState> state = state_;
+    lock.unlock();
+    Pump(std::move(state));
   }
 
   void OnCancel() override {
-    std::lock_guard<std::mutex> lock(state_->mu);
+    std::lock_guard<std::recursive_mutex> lock(state_->mu);
     // Finishing here is what lets Server::Shutdown return (see cpp-notes).
     FinishLocked(grpc::Status::CANCELLED);
   }
 
   void OnDone() override {
     {
-      std::lock_guard<std::mutex> lock(state_->mu);
+      std::lock_guard<std::recursive_mutex> lock(state_->mu);
       state_->stream = nullptr;
       if (waiter_ != 0) log_->CancelNotify(waiter_);
     }
@@ -65,13 +69,13 @@ class EventStream final : public grpc::ServerWriteReactor<v1::Event> {
   static void Pump(std::shared_ptr<StreamState> state) {
     EventStream* self;
     {
-      std::lock_guard<std::mutex> lock(state->mu);
+      std::lock_guard<std::recursive_mutex> lock(state->mu);
       self = state->stream;
       if (self == nullptr || self->finished_) return;
       self->waiter_ = 0;
     }
     self->workers_->Run([state] {
-      std::unique_lock<std::mutex> lock(state->mu);
+      std::unique_lock<std::recursive_mutex> lock(state->mu);
       EventStream* s = state->stream;
       if (s == nullptr || s->finished_) return;
       const uint64_t after = s->cursor_;

@@ -1,0 +1,311 @@
+// The foundation's "Done when", through real gRPC against an in-process server on loopback
+// with a real SQLite file.
+#include <set>
+#include <thread>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "tests/test_server.h"
+
+namespace yardgate::testing {
+namespace {
+
+
+class FoundationTest : public ServerFixture {
+ protected:
+  void SetUp() override { StartServer(); }
+};
+
+TEST_F(FoundationTest, HealthIsServingForEveryService) {
+  auto health = grpc::health::v1::Health::NewStub(Channel());
+  for (const char* service : {"", "yardgate.v1.GateService", "yardgate.v1.SealService", "yardgate.v1.TerminalService"}) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    grpc::health::v1::HealthCheckRequest req;
+    req.set_service(service);
+    grpc::health::v1::HealthCheckResponse resp;
+    ASSERT_TRUE(health->Check(&ctx, req, &resp).ok()) << service;
+    EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING) << service;
+  }
+}
+
+TEST_F(FoundationTest, ReflectionListsTheThreeServices) {
+  auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(Channel());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  auto stream = reflection->ServerReflectionInfo(&ctx);
+  grpc::reflection::v1alpha::ServerReflectionRequest req;
+  req.set_list_services("");
+  ASSERT_TRUE(stream->Write(req));
+  stream->WritesDone();
+  std::set<std::string> names;
+  grpc::reflection::v1alpha::ServerReflectionResponse resp;
+  while (stream->Read(&resp)) {
+    for (const auto& s : resp.list_services_response().service()) names.insert(s.name());
+  }
+  ASSERT_TRUE(stream->Finish().ok());
+  EXPECT_TRUE(names.count("yardgate.v1.GateService"));
+  EXPECT_TRUE(names.count("yardgate.v1.SealService"));
+  EXPECT_TRUE(names.count("yardgate.v1.TerminalService"));
+}
+
+TEST_F(FoundationTest, MatchingVisitOpensAndWrongCheckDigitIsTroubleNamingTheContainer) {
+  Book("A1", "粤B12345", {"CSQU3054383"});
+  const v1::Visit open = Arrive("L1", "粤B12345", {"CSQU3054383"});
+  EXPECT_EQ(open.decision(), v1::DECISION_OPEN);
+  EXPECT_EQ(open.appointment_id(), "A1");
+  EXPECT_EQ(open.reasons_size(), 0);
+
+  const v1::Visit trouble = Arrive("L1", "粤B12345", {"CSQU3054384"});
+  EXPECT_EQ(trouble.decision(), v1::DECISION_TROUBLE);
+  ASSERT_GE(trouble.reasons_size(), 1);
+  EXPECT_EQ(trouble.reasons(0).code(), v1::REASON_CODE_CHECK_DIGIT_FAILED);
+  EXPECT_EQ(trouble.reasons(0).subject(), "CSQU3054384");
+  EXPECT_FALSE(trouble.driver_message_zh().empty());
+  EXPECT_FALSE(trouble.driver_message_en().empty());
+}
+
+TEST_F(FoundationTest, TroublePaths) {
+  Book("A1", "粤B12345", {"CSQU3054383"});
+  EXPECT_EQ(Arrive("L1", "粤B99999", {"TGHU1643396"}).reasons(0).code(), v1::REASON_CODE_NO_APPOINTMENT);
+  EXPECT_EQ(Arrive("L1", "", {"CSQU3054383"}).reasons(0).code(), v1::REASON_CODE_NO_PLATE);
+  // The out-gate lane does not match an in-gate appointment.
+  EXPECT_EQ(Arrive("L2", "粤B12345", {"CSQU3054383"}).reasons(0).code(), v1::REASON_CODE_NO_APPOINTMENT);
+  const v1::Visit missing = Arrive("L1", "粤B12345", {});
+  EXPECT_EQ(missing.decision(), v1::DECISION_TROUBLE);
+  EXPECT_EQ(missing.reasons(0).code(), v1::REASON_CODE_CONTAINER_MISSING);
+}
+
+TEST_F(FoundationTest, EventsShowOnSubscriptionInOrder) {
+  Book("A1", "粤B12345", {"CSQU3054383"});
+  const v1::Visit open = Arrive("L1", "粤B12345", {"CSQU3054383"});
+  const v1::Visit trouble = Arrive("L1", "粤B12345", {"CSQU3054384"});
+  const std::vector<v1::Event> events = ReadEvents(0, 3);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].sequence(), 1u);
+  EXPECT_TRUE(events[0].has_appointment_changed());
+  EXPECT_EQ(events[1].sequence(), 2u);
+  EXPECT_EQ(events[1].visit_id(), open.visit_id());
+  EXPECT_EQ(events[1].visit_decided().decision(), v1::DECISION_OPEN);
+  EXPECT_EQ(events[2].sequence(), 3u);
+  EXPECT_EQ(events[2].visit_id(), trouble.visit_id());
+  EXPECT_EQ(events[2].visit_decided().decision(), v1::DECISION_TROUBLE);
+  EXPECT_EQ(events[2].visit_decided().reasons(0).subject(), "CSQU3054384");
+}
+
+TEST_F(FoundationTest, SubscriptionResumesAfterReconnectWithNothingLostOrRepeated) {
+  Book("A1", "粤B12345", {"CSQU3054383"});
+  // A live subscriber sees the first events, then goes away.
+  std::vector<v1::Event> first;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::SubscribeRequest req;
+    auto stub = Terminal();
+    auto reader = stub->Subscribe(&ctx, req);
+    Arrive("L1", "粤B12345", {"CSQU3054383"});
+    v1::Event e;
+    while (first.size() < 2 && reader->Read(&e)) first.push_back(e);
+    ctx.TryCancel();
+    reader->Finish();
+  }
+  ASSERT_EQ(first.size(), 2u);
+  // While it is away, more happens.
+  Arrive("L1", "粤B00001", {});
+  Arrive("L1", "粤B00002", {});
+  // It reconnects after the last sequence it saw and gets exactly the rest.
+  const std::vector<v1::Event> rest = ReadEvents(first.back().sequence(), 2);
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_EQ(rest[0].sequence(), first.back().sequence() + 1);
+  EXPECT_EQ(rest[1].sequence(), first.back().sequence() + 2);
+  EXPECT_EQ(rest[0].visit_decided().plate(), "粤B00001");
+  EXPECT_EQ(rest[1].visit_decided().plate(), "粤B00002");
+}
+
+TEST_F(FoundationTest, LiveSubscriberGetsEventsAsTheyCommit) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  v1::SubscribeRequest req;
+  auto stub = Terminal();
+  auto reader = stub->Subscribe(&ctx, req);
+  std::thread writer([this] {
+    for (int i = 0; i < 50; ++i) Arrive("L1", "粤B" + std::to_string(10000 + i), {});
+  });
+  std::vector<uint64_t> seqs;
+  v1::Event e;
+  while (seqs.size() < 50 && reader->Read(&e)) seqs.push_back(e.sequence());
+  writer.join();
+  ctx.TryCancel();
+  reader->Finish();
+  ASSERT_EQ(seqs.size(), 50u);
+  for (size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], i + 1);
+}
+
+TEST_F(FoundationTest, RestartKeepsEveryVisitAndEvent) {
+  Book("A1", "粤B12345", {"CSQU3054383"});
+  const v1::Visit open = Arrive("L1", "粤B12345", {"CSQU3054383"});
+  const v1::Visit trouble = Arrive("L1", "粤B12345", {"CSQU3054384"});
+  const std::vector<v1::Event> before = ReadEvents(0, 3);
+  ASSERT_EQ(before.size(), 3u);
+
+  StopServer();
+  StartServer();
+
+  const std::vector<v1::Event> after = ReadEvents(0, 3);
+  ASSERT_EQ(after.size(), 3u);
+  for (size_t i = 0; i < before.size(); ++i) {
+    EXPECT_EQ(after[i].SerializeAsString(), before[i].SerializeAsString()) << i;
+  }
+  grpc::ClientContext ctx;
+  v1::GetVisitRequest req;
+  req.set_visit_id(trouble.visit_id());
+  v1::Visit got;
+  ASSERT_TRUE(Terminal()->GetVisit(&ctx, req, &got).ok());
+  EXPECT_EQ(got.SerializeAsString(), trouble.SerializeAsString());
+  // Numbering goes on where it stopped: no visit id or sequence is reused.
+  const v1::Visit next = Arrive("L1", "粤B12345", {"CSQU3054383"});
+  EXPECT_GT(next.visit_id(), trouble.visit_id());
+  const std::vector<v1::Event> all = ReadEvents(0, 4);
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[3].sequence(), 4u);
+  EXPECT_EQ(all[3].visit_id(), next.visit_id());
+}
+
+TEST_F(FoundationTest, RetryWithSameKeyReturnsFirstResultAndChangesNothing) {
+  Book("A1", "粤B12345", {"CSQU3054383"});
+  const v1::Visit first = Arrive("L1", "粤B12345", {"CSQU3054383"}, "lane-L1-0001");
+  const v1::Visit again = Arrive("L1", "粤B12345", {"CSQU3054383"}, "lane-L1-0001");
+  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
+  // Only the appointment and one decision were logged.
+  grpc::ClientContext ctx;
+  v1::ListVisitsRequest req;
+  v1::ListVisitsResponse list;
+  ASSERT_TRUE(Terminal()->ListVisits(&ctx, req, &list).ok());
+  EXPECT_EQ(list.visits_size(), 1);
+  // The same key survives a restart.
+  StopServer();
+  StartServer();
+  EXPECT_EQ(Arrive("L1", "粤B12345", {"CSQU3054383"}, "lane-L1-0001").SerializeAsString(),
+            first.SerializeAsString());
+  // The same key on a different request is refused, not silently answered.
+  v1::SubmitArrivalRequest other;
+  other.set_idempotency_key("lane-L1-0001");
+  other.set_lane_id("L1");
+  other.mutable_read()->set_plate("粤B99999");
+  grpc::ClientContext ctx2;
+  v1::SubmitArrivalResponse resp;
+  const grpc::Status s = Gate()->SubmitArrival(&ctx2, other, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(s.error_message().find("lane-L1-0001"), std::string::npos);
+}
+
+TEST_F(FoundationTest, ConcurrentRetriesOfOneKeyMakeOneVisit) {
+  Book("A1", "粤B12345", {"CSQU3054383"});
+  std::vector<std::thread> threads;
+  std::vector<std::string> ids(8);
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] { ids[i] = Arrive("L1", "粤B12345", {"CSQU3054383"}, "same").visit_id(); });
+  }
+  for (auto& t : threads) t.join();
+  for (const std::string& id : ids) EXPECT_EQ(id, ids[0]);
+  EXPECT_EQ(ReadEvents(0, 2).size(), 2u);
+}
+
+TEST_F(FoundationTest, BadInputIsRefusedWithAClearMessageAndWritesNothing) {
+  auto gate = Gate();
+  auto expect = [&](const v1::SubmitArrivalRequest& req, grpc::StatusCode code, const std::string& needle) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::SubmitArrivalResponse resp;
+    const grpc::Status s = gate->SubmitArrival(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), code) << s.error_message();
+    EXPECT_NE(s.error_message().find(needle), std::string::npos) << s.error_message();
+  };
+  v1::SubmitArrivalRequest req;
+  req.mutable_read()->set_plate("粤B12345");
+  expect(req, grpc::StatusCode::INVALID_ARGUMENT, "lane_id");
+  req.set_lane_id("L9");
+  expect(req, grpc::StatusCode::NOT_FOUND, "L9");
+  req.set_lane_id("L1");
+  req.mutable_read()->add_container_numbers("HELLO");
+  expect(req, grpc::StatusCode::INVALID_ARGUMENT, "HELLO");
+  v1::SubmitArrivalRequest empty;
+  empty.set_lane_id("L1");
+  expect(empty, grpc::StatusCode::INVALID_ARGUMENT, "needs camera frames or a lane read");
+
+  v1::UpsertAppointmentRequest ap;
+  ap.mutable_appointment()->set_appointment_id("A1");
+  ap.mutable_appointment()->set_plate("粤B12345");
+  ap.mutable_appointment()->set_direction(v1::DIRECTION_IN);
+  ap.mutable_appointment()->add_containers()->set_container_number("MSCU1234567");
+  grpc::ClientContext ctx;
+  v1::Appointment out;
+  const grpc::Status s = Terminal()->UpsertAppointment(&ctx, ap, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("MSCU1234567"), std::string::npos) << s.error_message();
+  EXPECT_NE(s.error_message().find("expected 6"), std::string::npos) << s.error_message();
+
+  grpc::ClientContext ctx2;
+  v1::GetVisitRequest get;
+  get.set_visit_id("V404");
+  v1::Visit visit;
+  EXPECT_EQ(Terminal()->GetVisit(&ctx2, get, &visit).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  // None of it left a trace.
+  Arrive("L1", "粤B12345", {});
+  const std::vector<v1::Event> events = ReadEvents(0, 1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].sequence(), 1u);
+  EXPECT_TRUE(events[0].has_visit_decided());
+}
+
+TEST_F(FoundationTest, OversizeMessageIsRefused) {
+  StopServer();
+  config().max_message_bytes = 64 << 10;
+  StartServer();
+  v1::SubmitArrivalRequest req;
+  req.set_lane_id("L1");
+  req.add_frames()->set_jpeg(std::string(128 << 10, 'x'));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  v1::SubmitArrivalResponse resp;
+  const grpc::Status s = Gate()->SubmitArrival(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+}
+
+TEST_F(FoundationTest, ShutdownWithOpenStreamsIsQuick) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline(30));
+  v1::SubscribeRequest req;
+  auto stub = Terminal();
+  auto reader = stub->Subscribe(&ctx, req);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto start = std::chrono::steady_clock::now();
+  StopServer();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  v1::Event e;
+  EXPECT_FALSE(reader->Read(&e));
+  EXPECT_FALSE(reader->Finish().ok());
+}
+
+TEST_F(FoundationTest, PassageReturnsTheEmptyAtOnce) {
+  Book("A1", "粤B12345", {"TGHU1643396"}, v1::DIRECTION_IN, v1::TRANSACTION_TYPE_RECEIVE_EMPTY);
+  const v1::Visit v = Arrive("L1", "粤B12345", {"TGHU1643396"});
+  ASSERT_EQ(v.decision(), v1::DECISION_OPEN);
+  v1::ReportPassageRequest req;
+  req.set_visit_id(v.visit_id());
+  grpc::ClientContext ctx;
+  v1::ReportPassageResponse resp;
+  ASSERT_TRUE(Gate()->ReportPassage(&ctx, req, &resp).ok());
+  EXPECT_TRUE(resp.visit().passed());
+  const std::vector<v1::Event> events = ReadEvents(2, 3);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_TRUE(events[0].has_truck_passed());
+  EXPECT_EQ(events[1].appointment_changed().change(), v1::APPOINTMENT_CHANGE_USED);
+  EXPECT_EQ(events[2].container_returned().container_number(), "TGHU1643396");
+  // A used appointment does not open the gate a second time.
+  EXPECT_EQ(Arrive("L1", "粤B12345", {"TGHU1643396"}).decision(), v1::DECISION_TROUBLE);
+}
+
+}  // namespace
+}  // namespace yardgate::testing

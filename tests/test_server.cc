@@ -1,0 +1,118 @@
+#include "tests/test_server.h"
+
+#include <random>
+
+namespace yardgate::testing {
+
+TempDir::TempDir() {
+  std::random_device rd;
+  path_ = (std::filesystem::temp_directory_path() /
+           ("yardgate-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd())))
+              .string();
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::chrono::system_clock::time_point Deadline(int seconds) {
+  return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
+}
+
+ServerFixture::ServerFixture() {
+  config_ = server::DefaultConfig();
+  config_.data_dir = dir_.path();
+  config_.grpc_listen = "127.0.0.1:0";
+}
+
+ServerFixture::~ServerFixture() { StopServer(); }
+
+void ServerFixture::StartServer() {
+  absl::StatusOr<std::unique_ptr<server::YardgateServer>> s = server::YardgateServer::Start(config_);
+  ASSERT_TRUE(s.ok()) << s.status();
+  server_ = *std::move(s);
+}
+
+void ServerFixture::StopServer() {
+  if (server_) server_->Shutdown();
+  server_.reset();
+}
+
+std::shared_ptr<grpc::Channel> ServerFixture::Channel() {
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(64 << 20);
+  return grpc::CreateCustomChannel(server_->grpc_address(), grpc::InsecureChannelCredentials(), args);
+}
+
+std::unique_ptr<v1::GateService::Stub> ServerFixture::Gate() { return v1::GateService::NewStub(Channel()); }
+std::unique_ptr<v1::TerminalService::Stub> ServerFixture::Terminal() {
+  return v1::TerminalService::NewStub(Channel());
+}
+std::unique_ptr<v1::SealService::Stub> ServerFixture::Seal() { return v1::SealService::NewStub(Channel()); }
+
+v1::Appointment ServerFixture::Book(const std::string& id, const std::string& plate,
+                                    const std::vector<std::string>& containers, v1::Direction direction,
+                                    v1::TransactionType type) {
+  v1::UpsertAppointmentRequest req;
+  req.set_idempotency_key("book-" + id);
+  v1::Appointment* a = req.mutable_appointment();
+  a->set_appointment_id(id);
+  a->set_plate(plate);
+  a->set_direction(direction);
+  for (const std::string& c : containers) {
+    v1::ContainerMove* m = a->add_containers();
+    m->set_container_number(c);
+    m->set_transaction_type(type);
+  }
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  v1::Appointment resp;
+  const grpc::Status s = Terminal()->UpsertAppointment(&ctx, req, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return resp;
+}
+
+v1::Visit ServerFixture::Arrive(const std::string& lane, const std::string& plate,
+                                const std::vector<std::string>& containers, const std::string& key) {
+  v1::SubmitArrivalRequest req;
+  req.set_idempotency_key(key);
+  req.set_lane_id(lane);
+  req.mutable_read()->set_plate(plate);
+  for (const std::string& c : containers) req.mutable_read()->add_container_numbers(c);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  v1::SubmitArrivalResponse resp;
+  const grpc::Status s = Gate()->SubmitArrival(&ctx, req, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return resp.visit();
+}
+
+void ServerFixture::SetCustoms(const std::string& container, v1::CustomsStatus status) {
+  v1::SetCustomsStatusRequest req;
+  req.set_container_number(container);
+  req.set_status(status);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  v1::SetCustomsStatusResponse resp;
+  const grpc::Status s = Terminal()->SetCustomsStatus(&ctx, req, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
+std::vector<v1::Event> ServerFixture::ReadEvents(uint64_t after, size_t count) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  v1::SubscribeRequest req;
+  req.set_after_sequence(after);
+  auto stub = Terminal();
+  auto reader = stub->Subscribe(&ctx, req);
+  std::vector<v1::Event> events;
+  v1::Event e;
+  while (events.size() < count && reader->Read(&e)) events.push_back(e);
+  ctx.TryCancel();
+  reader->Finish();
+  return events;
+}
+
+}  // namespace yardgate::testing

@@ -1,0 +1,74 @@
+// Starts a real yardgate server in-process on a loopback port with a temporary data directory,
+// and gives tests real gRPC stubs to it.
+#ifndef YARDGATE_TESTS_TEST_SERVER_H_
+#define YARDGATE_TESTS_TEST_SERVER_H_
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include "server/config.h"
+#include "server/server.h"
+#include "yardgate/v1/gate_service.grpc.pb.h"
+#include "yardgate/v1/seal_service.grpc.pb.h"
+#include "yardgate/v1/terminal_service.grpc.pb.h"
+
+namespace yardgate::testing {
+
+// A fresh directory under the system temp dir, removed when the object goes.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class ServerFixture : public ::testing::Test {
+ protected:
+  ServerFixture();
+  ~ServerFixture() override;
+
+  // Starts (or restarts after StopServer) the server on the same data directory.
+  void StartServer();
+  void StopServer();
+
+  // A config for the test: loopback, port 0, the temp data dir, lanes L1 (in) and L2 (out).
+  server::Config& config() { return config_; }
+
+  std::unique_ptr<v1::GateService::Stub> Gate();
+  std::unique_ptr<v1::TerminalService::Stub> Terminal();
+  std::unique_ptr<v1::SealService::Stub> Seal();
+  std::shared_ptr<grpc::Channel> Channel();
+
+  // Helpers that assert the call succeeded.
+  v1::Appointment Book(const std::string& id, const std::string& plate,
+                       const std::vector<std::string>& containers,
+                       v1::Direction direction = v1::DIRECTION_IN,
+                       v1::TransactionType type = v1::TRANSACTION_TYPE_RECEIVE_EXPORT);
+  v1::Visit Arrive(const std::string& lane, const std::string& plate,
+                   const std::vector<std::string>& containers, const std::string& key = "");
+  void SetCustoms(const std::string& container, v1::CustomsStatus status);
+
+  // Reads `count` events from a fresh subscription after `after`, with a deadline.
+  std::vector<v1::Event> ReadEvents(uint64_t after, size_t count);
+
+  server::YardgateServer* server() { return server_.get(); }
+
+ private:
+  TempDir dir_;
+  server::Config config_;
+  std::unique_ptr<server::YardgateServer> server_;
+};
+
+std::chrono::system_clock::time_point Deadline(int seconds = 10);
+
+}  // namespace yardgate::testing
+
+#endif  // YARDGATE_TESTS_TEST_SERVER_H_
