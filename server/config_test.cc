@@ -1,0 +1,73 @@
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+
+namespace yardgate::server {
+namespace {
+
+TEST(ConfigTest, ExampleConfigParses) {
+  absl::StatusOr<Config> c = LoadConfig("deploy/yardgate.conf");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->grpc_listen, "127.0.0.1:50051");
+  EXPECT_DOUBLE_EQ(c->policy.auto_threshold, 0.90);
+  ASSERT_EQ(c->lanes.size(), 2u);
+  EXPECT_EQ(c->lanes[0].id, "L1");
+  EXPECT_EQ(c->lanes[1].direction, gate::Direction::kOut);
+}
+
+TEST(ConfigTest, ParsesEverySection) {
+  absl::StatusOr<Config> c = ParseConfig(R"(
+    [server]
+    data_dir = /srv/yardgate   ; a comment
+    grpc_listen = 0.0.0.0:50051
+    [decision]
+    auto_threshold = 0.95
+    require_customs_release = yes
+    default_inspection_ratio = 0.05
+    inspection_ratio.ACME = 0.5
+    risk_seed = 7
+    blacklisted_plates = 粤B12345, 粤B·99999
+    [lane IN-1]
+    direction = in
+    barrier = modbus://127.0.0.1:1502?unit=1&base=0
+  )");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->data_dir, "/srv/yardgate");
+  EXPECT_TRUE(c->policy.require_customs_release);
+  EXPECT_DOUBLE_EQ(c->policy.company_inspection_ratio.at("ACME"), 0.5);
+  EXPECT_EQ(c->policy.risk_seed, 7u);
+  EXPECT_EQ(c->policy.blacklisted_plates, (std::vector<std::string>{"粤B12345", "粤B99999"}));
+  ASSERT_NE(c->FindLane("IN-1"), nullptr);
+  EXPECT_EQ(c->FindLane("IN-1")->barrier, "modbus://127.0.0.1:1502?unit=1&base=0");
+}
+
+TEST(ConfigTest, ErrorsNameTheLineAndTheProblem) {
+  auto error = [](const std::string& text) { return std::string(ParseConfig(text).status().message()); };
+  EXPECT_EQ(error("[server]\nport = 1\n"), "config line 2: unknown key 'port' in [server]");
+  EXPECT_EQ(error("[decision]\nauto_threshold = 1.5\n"), "config line 2: auto_threshold must be within [0, 1]");
+  EXPECT_EQ(error("[decision]\nauto_threshold = high\n"), "config line 2: auto_threshold = 'high' is not a number");
+  EXPECT_EQ(error("[lane L1]\ndirection = sideways\n"), "config line 2: direction = 'sideways': use in or out");
+  EXPECT_EQ(error("[lane L1]\n[lane L1]\n"), "config line 2: lane L1 is defined twice");
+  EXPECT_EQ(error("[nope]\n"), "config line 1: unknown section [nope]");
+  EXPECT_EQ(error("grpc_listen = x\n"), "config line 1: 'grpc_listen' is outside any section");
+}
+
+TEST(ConfigTest, FlagsOverrideTheFile) {
+  const char* argv[] = {"yardgate-server", "--config", "deploy/yardgate.conf", "--data-dir", "/tmp/x",
+                        "--grpc-listen=127.0.0.1:0"};
+  absl::StatusOr<Config> c = ConfigFromFlags(6, const_cast<char**>(argv));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->data_dir, "/tmp/x");
+  EXPECT_EQ(c->grpc_listen, "127.0.0.1:0");
+  EXPECT_EQ(c->config_path, "deploy/yardgate.conf");
+}
+
+TEST(ConfigTest, UnknownFlagIsAnError) {
+  const char* argv[] = {"yardgate-server", "--colour", "blue"};
+  absl::StatusOr<Config> c = ConfigFromFlags(3, const_cast<char**>(argv));
+  EXPECT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("--colour"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace yardgate::server
