@@ -187,7 +187,7 @@ int Main(int argc, char** argv) {
   std::printf("  reports unacked (sent - acked)              : %lld\n", (long long)(s.reports_sent - s.reports_acked));
   std::printf("  heartbeats sent / acked                     : %llu / %llu\n",
               (unsigned long long)s.heartbeats_sent, (unsigned long long)s.heartbeats_acked);
-  std::printf("  throughput (steady window)                  : %.0f reports/s\n",
+  std::printf("  throughput (approx., whole run)             : %.0f reports/s\n",
               s.reports_sent / std::max(1.0, wall - 3.0 - ramp_s / 2.0));
   std::printf("  gateway frames in / out                     : %llu / %llu (bad checksum %llu, bad length %llu)\n",
               frames_in, frames_out, bad_cs, bad_len);
