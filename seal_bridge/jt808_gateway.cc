@@ -414,6 +414,13 @@ class Jt808Gateway::Loop {
     auto reply = [&](uint8_t result) {
       if (!acked) Reply(c, h, result);
     };
+    if ((h.msg_id == kRegister || h.msg_id == kAuthenticate) && c.authenticated &&
+        h.phone != c.device_id) {
+      // One connection, one device: it may not turn into another terminal.
+      Bump(counters_.unauthenticated_frames);
+      reply(kResultFailed);
+      return;
+    }
     if (h.msg_id == kRegister) {
       absl::StatusOr<Registration> r = DecodeRegistration(f.body, h.v2019);
       if (!r.ok()) {

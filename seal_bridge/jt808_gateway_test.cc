@@ -430,6 +430,20 @@ TEST_F(GatewayTest, SilentAndHalfOpenConnectionsAreTimedOut) {
   EXPECT_EQ(gateway_->counters().connections_open, 0u);
 }
 
+TEST_F(GatewayTest, AConnectionCannotSwitchDevices) {
+  StartGateway();
+  RawClient raw(gateway_->port());
+  ASSERT_TRUE(raw.Login("13900000001"));
+  raw.Send(kAuthenticate,
+           EncodeAuthentication({Jt808Gateway::AuthCodeFor(Jt808GatewayOptions().auth_secret, "13900000002"), "", ""}, false),
+           3, "13900000002");
+  std::optional<Jt808Frame> f = raw.Read();
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(DecodeGeneralResponse(f->body)->result, kResultFailed);
+  EXPECT_TRUE(gateway_->IsOnline("13900000001"));
+  EXPECT_FALSE(gateway_->IsOnline("13900000002"));
+}
+
 TEST_F(GatewayTest, ReconnectReplacesTheStaleConnection) {
   StartGateway();
   RawClient first(gateway_->port());

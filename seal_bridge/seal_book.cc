@@ -305,6 +305,7 @@ SealChange SealBook::Verify(const std::string& seal_id, const std::string& sourc
   }
   const std::string cause = source == "gate" ? "gate" : "officer";
   if (seal->state == SealState::kArrived) {
+    seal->verified_by_gate = source == "gate";
     Move(*seal, SealState::kVerified, cause, source, detail, time, &change);
   } else if (seal->state != SealState::kVerified) {
     std::string why = absl::StrCat("seal ", seal_id, " is ", SealStateName(seal->state),
@@ -359,15 +360,18 @@ UnlockDecision SealBook::AuthorizeUnlock(const UnlockRequest& req) {
     d.change.status = absl::NotFoundError(absl::StrCat("no seal ", req.seal_id));
     return d;
   }
-  const bool officer = req.officer_authorized && !req.requested_by.empty() && req.requested_by != "gate";
-  const bool allowed = seal->state == SealState::kVerified ||
-                       (officer && (IsArmed(seal->state) || seal->state == SealState::kAlarm));
+  const bool gate = req.requested_by == "gate";
+  const bool officer = req.officer_authorized && !req.requested_by.empty() && !gate;
+  const bool allowed =
+      (gate && seal->state == SealState::kVerified && seal->verified_by_gate) ||
+      (officer && (IsArmed(seal->state) || seal->state == SealState::kAlarm));
   if (!allowed) {
     std::string why = absl::StrCat("seal ", req.seal_id, " is ", SealStateName(seal->state), ": ");
     if (seal->state == SealState::kUnlocked || seal->state == SealState::kRemoved) {
       absl::StrAppend(&why, "nothing to unlock");
     } else {
-      absl::StrAppend(&why, "unlock needs a VERIFIED seal or an authorised officer");
+      absl::StrAppend(&why, gate ? "the gate may unlock only a seal the gate decision verified"
+                                 : "unlock needs an authorised officer");
     }
     Refuse(*seal, SealState::kUnlocked, "unlock_request", req.requested_by, why, req.time, &d.change);
     d.change.seals.push_back(*seal);

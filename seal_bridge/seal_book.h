@@ -17,8 +17,9 @@
 //   OnGateArrival         -> ARRIVED for APPLIED/IN_TRANSIT seals matching the visit's plate
 //                            or one of its containers.
 //   Verify                -> VERIFIED, from ARRIVED only (gate decision or officer).
-//   AuthorizeUnlock       -> allowed for VERIFIED seals, or for any armed/ALARM seal when an
-//                            authorised officer asks; records the authorisation.
+//   AuthorizeUnlock       -> allowed when the gate asks for a seal the gate decision verified,
+//                            or when an authorised officer asks for any armed/ALARM seal;
+//                            records the authorisation (one-shot: any unlock result ends it).
 //   OnUnlockResult        -> UNLOCKED when the device acknowledged; a refused event otherwise.
 //   ReportEvent           -> verified / broken / tampered / removed / alarm cleared (officer).
 //   CheckSignal           -> ALARM signal_lost for armed e-locks silent for signal_lost_after.
@@ -26,10 +27,10 @@
 // Every call returns a SealChange: the status (OK, or FailedPrecondition for a transition
 // that makes no sense, NotFound, InvalidArgument), and every event to persist and publish,
 // refused ones included (refused = true, from = current state, to = the state asked for).
-// Events with from == to and refused == false are audit events (unlock authorised, alarm
-// added to an already alarmed seal, arrival at a gate of an already-arrived seal is NOT an
-// event). Nothing is persisted here: the caller stores the SealRecord snapshots and the
-// transitions, and calls Restore() at start-up.
+// Events with from == to and refused == false are audit events (unlock authorised, a second
+// alarm added to an alarmed seal). Repeats that change nothing (a second gate arrival, the same
+// alarm level reported again) produce no event. Nothing is persisted here: the caller stores
+// the SealRecord snapshots and the transitions, and calls Restore() at start-up.
 //
 // Thread-safety: SealBook is thread-safe; every method takes an internal mutex and does no
 // I/O, so it may be called from the gateway thread's listener.
@@ -100,6 +101,7 @@ struct SealRecord {
   std::optional<GeoPoint> departure_reference;
   std::vector<std::string> device_alarms;  // alarms in the device's last report (edges)
   LockState device_lock_state = LockState::kUnknown;
+  bool verified_by_gate = false;  // VERIFIED by the gate decision (not by an officer)
   bool unlock_authorized = false;
   std::string unlock_authorized_by;
   bool signal_lost_raised = false;
@@ -155,7 +157,7 @@ struct GateArrival {
 
 struct UnlockRequest {
   std::string seal_id;
-  std::string requested_by;      // "gate" or an officer id
+  std::string requested_by;      // "gate" (the gate decision) or an officer id
   bool officer_authorized = false;  // the caller checked the officer's role
   std::string reason;
   absl::Time time;

@@ -188,6 +188,10 @@ TEST(SealBookTest, AlarmsFromEveryArmedStateEdgeTriggeredAndCleared) {
   EXPECT_EQ(t.transitions.at(0).from, SealState::kArrived);
   book.ReportEvent({"JT-0001", SealEventKind::kAlarmCleared, "officer-7", "", At(202)});
   ASSERT_TRUE(book.Verify("JT-0001", "officer-7", At(203)).status.ok());
+  // Verified by an officer, not by the gate decision: the gate may not unlock it.
+  UnlockDecision gate_unlock = book.AuthorizeUnlock({"JT-0001", "gate", false, "", At(203)});
+  EXPECT_EQ(gate_unlock.change.status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(gate_unlock.change.status.message()), ::testing::HasSubstr("gate decision"));
   t = book.ReportEvent({"JT-0001", SealEventKind::kBroken, "officer-7", "", At(204)});
   EXPECT_EQ(t.transitions.at(0).from, SealState::kVerified);
   EXPECT_EQ(t.transitions.at(0).to, SealState::kAlarm);
