@@ -7,6 +7,7 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
+#include "server/lanes.h"
 #include "server/services.h"
 #include "server/store.h"
 #include "server/worker_pool.h"
@@ -19,6 +20,7 @@ struct YardgateServer::Parts {
   Config config;
   std::unique_ptr<Store> store;
   std::unique_ptr<WorkerPool> workers;
+  std::unique_ptr<SupervisedLanes> lanes;
   std::unique_ptr<Yard> yard;
   std::unique_ptr<GateServiceImpl> gate_service;
   std::unique_ptr<TerminalServiceImpl> terminal_service;
@@ -40,9 +42,22 @@ absl::StatusOr<std::unique_ptr<YardgateServer>> YardgateServer::Start(const Conf
   parts->store = *std::move(store);
   parts->workers = std::make_unique<WorkerPool>(config.worker_threads);
 
-  absl::StatusOr<std::unique_ptr<Yard>> yard = Yard::Load(config, parts->store.get(), nullptr, nullptr);
+  absl::StatusOr<std::unique_ptr<SupervisedLanes>> lanes = SupervisedLanes::Start(config.lanes);
+  if (!lanes.ok()) return lanes.status();
+  parts->lanes = *std::move(lanes);
+
+  absl::StatusOr<std::unique_ptr<Yard>> yard = Yard::Load(config, parts->store.get(), parts->lanes.get(), nullptr);
   if (!yard.ok()) return yard.status();
   parts->yard = *std::move(yard);
+  Yard* y = parts->yard.get();
+  parts->lanes->SetSinks([y](v1::Event e) { y->RecordEvent(std::move(e)); },
+                         [y](const std::string& visit_id) {
+                           // The closing loop saw the truck through: the same as the kiosk's report.
+                           v1::ReportPassageRequest req;
+                           req.set_idempotency_key("closing-loop-" + visit_id);
+                           req.set_visit_id(visit_id);
+                           y->ReportPassage(req, [](absl::StatusOr<v1::ReportPassageResponse>) {});
+                         });
 
   parts->gate_service = std::make_unique<GateServiceImpl>(parts->yard.get(), parts->workers.get(), nullptr);
   parts->terminal_service = std::make_unique<TerminalServiceImpl>(parts->yard.get(), parts->workers.get());
@@ -83,6 +98,7 @@ void YardgateServer::Shutdown() {
   parts_->yard->events().Shutdown();
   parts_->grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   parts_->grpc_server->Wait();
+  parts_->lanes->Stop();
   parts_->workers.reset();
   parts_->store->Close();
 }
@@ -101,5 +117,7 @@ std::string YardgateServer::grpc_address() const {
 }
 
 Yard& YardgateServer::yard() { return *parts_->yard; }
+
+SupervisedLanes& YardgateServer::lanes() { return *parts_->lanes; }
 
 }  // namespace yardgate::server

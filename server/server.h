@@ -21,6 +21,7 @@ namespace yardgate::server {
 
 class Yard;
 class Store;
+class SupervisedLanes;
 
 class YardgateServer {
  public:
@@ -41,6 +42,7 @@ class YardgateServer {
   int grpc_port() const { return grpc_port_; }
   std::string grpc_address() const;
   Yard& yard();
+  SupervisedLanes& lanes();
 
  private:
   struct Parts;

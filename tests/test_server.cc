@@ -100,7 +100,8 @@ void ServerFixture::SetCustoms(const std::string& container, v1::CustomsStatus s
   EXPECT_TRUE(s.ok()) << s.error_message();
 }
 
-std::vector<v1::Event> ServerFixture::ReadEvents(uint64_t after, size_t count) {
+std::vector<v1::Event> ServerFixture::ReadEvents(uint64_t after, size_t count,
+                                                const std::function<bool(const v1::Event&)>& keep) {
   grpc::ClientContext ctx;
   ctx.set_deadline(Deadline());
   v1::SubscribeRequest req;
@@ -109,7 +110,25 @@ std::vector<v1::Event> ServerFixture::ReadEvents(uint64_t after, size_t count) {
   auto reader = stub->Subscribe(&ctx, req);
   std::vector<v1::Event> events;
   v1::Event e;
-  while (events.size() < count && reader->Read(&e)) events.push_back(e);
+  while (events.size() < count && reader->Read(&e)) {
+    if (!keep || keep(e)) events.push_back(e);
+  }
+  ctx.TryCancel();
+  reader->Finish();
+  return events;
+}
+
+std::vector<v1::Event> ServerFixture::ReadUntil(
+    uint64_t after, const std::function<bool(const std::vector<v1::Event>&)>& done) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  v1::SubscribeRequest req;
+  req.set_after_sequence(after);
+  auto stub = Terminal();
+  auto reader = stub->Subscribe(&ctx, req);
+  std::vector<v1::Event> events;
+  v1::Event e;
+  while (!done(events) && reader->Read(&e)) events.push_back(e);
   ctx.TryCancel();
   reader->Finish();
   return events;

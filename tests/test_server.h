@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -56,8 +57,14 @@ class ServerFixture : public ::testing::Test {
                    const std::vector<std::string>& containers, const std::string& key = "");
   void SetCustoms(const std::string& container, v1::CustomsStatus status);
 
-  // Reads `count` events from a fresh subscription after `after`, with a deadline.
-  std::vector<v1::Event> ReadEvents(uint64_t after, size_t count);
+  // Reads `count` events (those `keep` accepts, if given) from a fresh subscription after
+  // `after`, with a deadline.
+  std::vector<v1::Event> ReadEvents(uint64_t after, size_t count,
+                                    const std::function<bool(const v1::Event&)>& keep = nullptr);
+
+  // Reads every event after `after` until `done` says the events read so far are enough.
+  std::vector<v1::Event> ReadUntil(uint64_t after,
+                                   const std::function<bool(const std::vector<v1::Event>&)>& done);
 
   server::YardgateServer* server() { return server_.get(); }
 
