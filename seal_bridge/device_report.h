@@ -17,7 +17,8 @@ enum class LockState { kUnknown, kLocked, kUnlocked };
 const char* LockStateName(LockState s);  // "unknown", "locked", "unlocked"
 
 // How a one-shot unlock command ended (Jt808Gateway::SendUnlock, SealBook::OnUnlockResult).
-enum class UnlockOutcome { kAcknowledged, kFailed, kDeviceOffline, kExpired };
+// Values equal yardgate.v1.UnlockResult's.
+enum class UnlockOutcome { kAcknowledged = 1, kFailed = 2, kDeviceOffline = 3, kExpired = 4 };
 const char* UnlockOutcomeName(UnlockOutcome o);  // "ACKNOWLEDGED", "FAILED", ...
 
 struct DeviceReport {

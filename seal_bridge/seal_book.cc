@@ -166,6 +166,12 @@ SealChange SealBook::Apply(const ApplySealRequest& req) {
     change.status = absl::InvalidArgumentError("seal id is empty");
     return change;
   }
+  if (req.kind != SealKind::kGpsElock && req.kind != SealKind::kRfidEseal &&
+      req.kind != SealKind::kMechanical) {
+    change.status = absl::InvalidArgumentError(
+        absl::StrCat("seal ", req.seal_id, ": unknown seal kind ", static_cast<int>(req.kind)));
+    return change;
+  }
   if (req.kind == SealKind::kGpsElock && req.device_id.empty()) {
     change.status = absl::InvalidArgumentError(
         absl::StrCat("GPS e-lock seal ", req.seal_id, " names no device id"));
@@ -235,6 +241,12 @@ SealChange SealBook::ReportEvent(const SealEventRequest& req) {
   SealChange change;
   if (req.officer_id.empty()) {
     change.status = absl::InvalidArgumentError("a seal event needs the officer who reports it");
+    return change;
+  }
+  const int kind = static_cast<int>(req.kind);
+  if (kind < static_cast<int>(SealEventKind::kVerified) ||
+      kind > static_cast<int>(SealEventKind::kAlarmCleared)) {
+    change.status = absl::InvalidArgumentError(absl::StrCat("unknown seal event kind ", kind));
     return change;
   }
   if (req.kind == SealEventKind::kVerified) return Verify(req.seal_id, req.officer_id, req.time, req.detail);

@@ -52,9 +52,20 @@
 
 namespace yardgate::seal {
 
-enum class SealKind { kGpsElock, kRfidEseal, kMechanical };
+// The numeric values equal yardgate.v1's SealKind / SealState / SealEventKind, so server/ can
+// static_cast between them.
+enum class SealKind { kGpsElock = 1, kRfidEseal = 2, kMechanical = 3 };
 // kNone is only the `from` of the event that first applies a seal (SEAL_STATE_UNSPECIFIED).
-enum class SealState { kNone, kApplied, kInTransit, kArrived, kVerified, kUnlocked, kRemoved, kAlarm };
+enum class SealState {
+  kNone = 0,
+  kApplied = 1,
+  kInTransit = 2,
+  kArrived = 3,
+  kVerified = 4,
+  kUnlocked = 5,
+  kRemoved = 6,
+  kAlarm = 7,
+};
 const char* SealKindName(SealKind k);    // "GPS_ELOCK", "RFID_ESEAL", "MECHANICAL"
 const char* SealStateName(SealState s);  // "NONE", "APPLIED", ..., "ALARM"
 bool IsArmed(SealState s);               // APPLIED, IN_TRANSIT, ARRIVED, VERIFIED
@@ -138,7 +149,13 @@ struct ApplySealRequest {
   std::optional<GeoPoint> position;
 };
 
-enum class SealEventKind { kVerified, kBroken, kTampered, kRemoved, kAlarmCleared };
+enum class SealEventKind {
+  kVerified = 1,
+  kBroken = 2,
+  kTampered = 3,
+  kRemoved = 4,
+  kAlarmCleared = 5,
+};
 
 struct SealEventRequest {
   std::string seal_id;

@@ -147,6 +147,11 @@ TEST(SealBookTest, RefusedTransitionsAreFailedPreconditionAndLogged) {
   EXPECT_EQ(book.Apply(no_device).status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(book.ReportEvent({"JT-0001", SealEventKind::kBroken, "", "", At(1)}).status.code(),
             absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(book.ReportEvent({"JT-0001", static_cast<SealEventKind>(0), "officer-7", "", At(1)}).status.code(),
+            absl::StatusCode::kInvalidArgument);
+  ApplySealRequest unknown_kind = ElockApply("JT-0004", "13800000004");
+  unknown_kind.kind = static_cast<SealKind>(0);
+  EXPECT_EQ(book.Apply(unknown_kind).status.code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(SealBookTest, AlarmsFromEveryArmedStateEdgeTriggeredAndCleared) {
