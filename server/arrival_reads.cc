@@ -9,10 +9,11 @@ namespace yardgate::server {
 
 ArrivalReads MergeReads(const v1::LaneRead& lane, const ArrivalReads& from_frames) {
   ArrivalReads out = from_frames;
+  const double confidence = lane.has_confidence() ? lane.confidence() : 1.0;
   if (!lane.plate().empty()) {
     v1::FieldRead plate;
     plate.set_text(gate::NormalizePlate(lane.plate()));
-    plate.set_confidence(1.0);
+    plate.set_confidence(confidence);
     plate.set_source("lane");
     out.plate = plate;
   }
@@ -22,7 +23,7 @@ ArrivalReads MergeReads(const v1::LaneRead& lane, const ArrivalReads& from_frame
                              [&](const v1::FieldRead& r) { return r.text() == number; });
     v1::FieldRead read;
     read.set_text(number);
-    read.set_confidence(1.0);
+    read.set_confidence(confidence);
     read.set_source("lane");
     read.set_check_digit_ok(gate::ValidateContainerNumber(number).ok());
     if (same != out.containers.end()) {

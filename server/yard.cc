@@ -307,6 +307,11 @@ absl::Status Yard::ValidateArrival(const v1::SubmitArrivalRequest& request) cons
                                                      config_.max_frame_bytes));
     }
   }
+  if (request.read().has_confidence() &&
+      !(request.read().confidence() >= 0 && request.read().confidence() <= 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("read.confidence ", request.read().confidence(),
+                                                   " is outside [0, 1]"));
+  }
   for (const std::string& number : request.read().container_numbers()) {
     const std::string normalized = gate::NormalizeContainerNumber(number);
     // A wrong check digit is a decision (TROUBLE naming it), but text that is not a container
