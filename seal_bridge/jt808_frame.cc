@@ -93,7 +93,7 @@ absl::StatusOr<std::string> DecodeBcdDigits(ByteSpan bcd) {
   return digits;
 }
 
-absl::StatusOr<Bytes> EncodeBcdDigits(absl::string_view digits, size_t bytes) {
+absl::StatusOr<Bytes> EncodeBcdDigits(absl::string_view digits, size_t bytes, bool allow_hex) {
   if (digits.size() > bytes * 2) {
     return absl::InvalidArgumentError(
         absl::StrCat("\"", digits, "\" has more than ", bytes * 2, " digits"));
@@ -102,11 +102,14 @@ absl::StatusOr<Bytes> EncodeBcdDigits(absl::string_view digits, size_t bytes) {
   padded.append(digits.data(), digits.size());
   Bytes out;
   for (size_t i = 0; i < padded.size(); i += 2) {
-    if (!std::isdigit(static_cast<unsigned char>(padded[i])) ||
-        !std::isdigit(static_cast<unsigned char>(padded[i + 1]))) {
+    const int hi = HexValue(padded[i]), lo = HexValue(padded[i + 1]);
+    const int limit = allow_hex ? 15 : 9;
+    if (hi < 0 || lo < 0 || hi > limit || lo > limit ||
+        std::isupper(static_cast<unsigned char>(padded[i])) ||
+        std::isupper(static_cast<unsigned char>(padded[i + 1]))) {
       return absl::InvalidArgumentError(absl::StrCat("\"", digits, "\" is not all digits"));
     }
-    out.push_back(static_cast<uint8_t>(((padded[i] - '0') << 4) | (padded[i + 1] - '0')));
+    out.push_back(static_cast<uint8_t>((hi << 4) | lo));
   }
   return out;
 }
@@ -177,7 +180,8 @@ absl::StatusOr<Jt808Frame> DecodeUnescapedFrame(ByteSpan data) {
   const size_t phone_bytes = h.v2019 ? 10 : 6;
   absl::StatusOr<std::string> digits = DecodeBcdDigits(data.subspan(pos, phone_bytes));
   if (!digits.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("terminal phone: ", digits.status().message()));
+    h.phone_is_bcd = false;
+    digits = ToHex(data.subspan(pos, phone_bytes));
   }
   size_t first = digits->find_first_not_of('0');
   h.phone = first == std::string::npos ? "0" : digits->substr(first);
@@ -208,7 +212,8 @@ Bytes EncodeFrame(const Jt808Header& header, ByteSpan body) {
   if (header.v2019) attributes |= 0x4000;
   PutU16(&raw, attributes);
   if (header.v2019) raw.push_back(header.protocol_version);
-  absl::StatusOr<Bytes> phone = EncodeBcdDigits(header.phone, header.v2019 ? 10 : 6);
+  absl::StatusOr<Bytes> phone =
+      EncodeBcdDigits(header.phone, header.v2019 ? 10 : 6, /*allow_hex=*/!header.phone_is_bcd);
   if (phone.ok()) {
     raw.insert(raw.end(), phone->begin(), phone->end());
   } else {

@@ -75,7 +75,9 @@ struct Jt808Header {
   bool subpackaged = false;    // bit 13
   bool v2019 = false;          // bit 14: 2019 layout with a protocol version byte
   uint8_t protocol_version = 0;  // 2019 only (currently 1)
-  std::string phone;           // terminal phone number, leading zeros removed ("0" if all 0)
+  std::string phone;           // terminal phone number, leading zeros removed ("0" if all 0);
+                               // lower-case hex when the field is not BCD (see phone_is_bcd)
+  bool phone_is_bcd = true;    // false: a binary id (e.g. Traccar's IMEI-as-integer encoding)
   uint16_t serial = 0;
   uint16_t package_total = 0;  // when subpackaged
   uint16_t package_index = 0;  // 1-based, when subpackaged
@@ -103,7 +105,9 @@ absl::StatusOr<Bytes> Unescape(ByteSpan data);
 // Error codes returned by DecodeFrame, so that callers can count them apart:
 //   DataLoss        - the XOR check does not match (the frame is not guessed at);
 //   OutOfRange      - the body length in the attributes does not match the frame;
-//   InvalidArgument - anything else (bad escape, too short, bad BCD phone).
+//   InvalidArgument - anything else (bad escape, too short).
+// A phone field that is not BCD is kept as hex (phone_is_bcd = false), not rejected: the
+// check already vouches for the bytes, and some encoders (Traccar) put a binary id there.
 //
 // `content` is what lies between the flags, still escaped (as Jt808Framer returns it).
 absl::StatusOr<Jt808Frame> DecodeFrame(ByteSpan content);
@@ -125,8 +129,10 @@ std::vector<Bytes> EncodeSubpackaged(const Jt808Header& header, ByteSpan body,
 // Phone helpers: 12 digits (6 BCD bytes, 2013) or 20 digits (10 bytes, 2019).
 // InvalidArgument when a nibble is not a decimal digit.
 absl::StatusOr<std::string> DecodeBcdDigits(ByteSpan bcd);
-// Left-pads `digits` with zeros to 2 * bytes digits. InvalidArgument if too long or not digits.
-absl::StatusOr<Bytes> EncodeBcdDigits(absl::string_view digits, size_t bytes);
+// Left-pads `digits` with zeros to 2 * bytes digits. InvalidArgument if too long or not
+// decimal digits; with allow_hex, lower-case hex digits (a binary id) are accepted too.
+absl::StatusOr<Bytes> EncodeBcdDigits(absl::string_view digits, size_t bytes,
+                                      bool allow_hex = false);
 
 // Hex helpers for tools and tests ("7E 02 00", "7e0200" both accepted).
 absl::StatusOr<Bytes> ParseHex(absl::string_view hex);

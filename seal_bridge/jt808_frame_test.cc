@@ -59,6 +59,23 @@ const WireVector kWireVectors[] = {
     {"SmallChi/JT808@c9552b0:JT808_0x8300Test.cs#L72",
      "7E8300400E010000000001234567890000010501736D616C6C63686920353138417E", 0x8300, "12345678900",
      1, true, 14},
+    {"SmallChi/JT808@c9552b0:JT808_0x8105Test.cs#L115", "7E81050001012345678900000105087E", 0x8105,
+     "12345678900", 1, false, 1},
+    {"SmallChi/JT808@c9552b0:JT808_0x8300Test.cs#L36",
+     "7E8300000D012345678900000105736D616C6C63686920353138027E", 0x8300, "12345678900", 1, false, 13},
+    {"SmallChi/JT808@c9552b0:JT808_0x8100Test.cs#L45", "7E81000009012345678900000A006400313233343536687E",
+     0x8100, "12345678900", 10, false, 9},
+    {"SmallChi/JT808@c9552b0:JT808_0x8100Test.cs#L91", "7E81000003012345678900000A006404617E", 0x8100,
+     "12345678900", 10, false, 3},
+    {"SmallChi/JT808@c9552b0:JT808_0x0200Test.cs#L298",
+     "7E0200002611223344556622B8000000010000000200BA7F0E07E4F11C0028003C00001807151010100104000000"
+     "6402020037577E",
+     0x0200, "112233445566", 8888, false, 38},
+    {"SmallChi/JT808@c9552b0:JT808_0x0704Test.cs#L129",
+     "7E0704005311223344556622B80002000026000000010000000200BA7F0E07E4F11C0028003C0000180715101010"
+     "010400000064020200370026000000020000000100CB735507E6A32300290036007818071510103001040000006002"
+     "020042D47E",
+     0x0704, "112233445566", 8888, false, 83},
     {"SmallChi/JT808@c9552b0:JT808_0x0900Test.cs#L46", "7E09000009000123456789000A83736D616C6C6368691D7E",
      0x0900, "123456789", 10, false, 9},
 };
@@ -107,6 +124,21 @@ TEST(Jt808FramerTest, SkipsLeadingGarbage) {
   ASSERT_EQ(contents.size(), 1u);
   EXPECT_EQ(ToHex(*Unescape(contents[0])), "307e087d55");
   EXPECT_EQ(framer.stats().garbage_bytes, 2u);
+}
+
+// traccar/traccar@9e5c458:src/test/java/org/traccar/protocol/Jt808FrameDecoderTest.java#L14
+// Traccar passes "(...)" ASCII frames (JT600 text protocol) through; this gateway speaks JT/T
+// 808 only, so they are skipped as garbage and the next 7E frame is still found.
+TEST(Jt808FramerTest, AsciiJt600FrameIsSkippedAsGarbage) {
+  Bytes wire = Hex("283734303139303331313138352c312c3030312c454c4f434b2c332c35323934333929");
+  const size_t ascii = wire.size();
+  Bytes good = Hex("7E00020000012345678900000A817E");
+  wire.insert(wire.end(), good.begin(), good.end());
+  Jt808Framer framer;
+  std::vector<Bytes> out = FeedAll(framer, wire);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(DecodeFrame(out[0]).ok());
+  EXPECT_EQ(framer.stats().garbage_bytes, ascii);
 }
 
 // traccar/traccar@9e5c458:src/test/java/org/traccar/protocol/Jt808FrameEncoderTest.java#L16
@@ -161,13 +193,39 @@ TEST(Jt808DecodeTest, BadEscapeAndShortFrames) {
   EXPECT_EQ(DecodeFrame(Hex("0102")).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST(Jt808DecodeTest, EncodesTraccarStyleControlFrame) {
-  // traccar/traccar@9e5c458:src/test/java/org/traccar/protocol/Jt808ProtocolEncoderTest.java#L18
-  // (pre-escape output; the id there is binary, not BCD, so compare body and check only).
-  absl::StatusOr<Jt808Frame> f = DecodeUnescapedFrame(Hex("810500010b3a73ce2ff20000f024"));
-  // 0b3a73ce2ff2 is not BCD: the strict decoder refuses it rather than guessing a phone.
-  EXPECT_EQ(f.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(XorChecksum(Hex("810500010b3a73ce2ff20000f0")), 0x24);
+// Traccar's encoder test frames (stored pre-escape, with flags): the terminal id there is
+// IMEI 12345678901234 as a 6-byte binary integer (0b3a73ce2ff2), not BCD.
+struct TraccarEncoderVector {
+  const char* source;
+  const char* hex;
+  uint16_t msg_id;
+  const char* body;
+};
+const TraccarEncoderVector kTraccarEncoder[] = {
+    {"traccar/traccar@9e5c458:src/test/java/org/traccar/protocol/Jt808ProtocolEncoderTest.java#L18",
+     "7e810500010b3a73ce2ff20000f0247e", 0x8105, "f0"},
+    {"traccar/traccar@9e5c458:src/test/java/org/traccar/protocol/Jt808ProtocolEncoderTest.java#L33",
+     "7e830000140b3a73ce2ff2000001546573742c20436f6d6d616e642c2031323323a57e", 0x8300,
+     "01546573742c20436f6d6d616e642c2031323323"},
+    {"traccar/traccar@9e5c458:src/test/java/org/traccar/protocol/Jt808ProtocolEncoderTest.java#L49",
+     "7e890000050b3a73ce2ff20000f0544553543b7e", 0x8900, "f054455354"},
+};
+
+TEST(Jt808DecodeTest, TraccarEncoderFramesWithBinaryTerminalId) {
+  for (const TraccarEncoderVector& v : kTraccarEncoder) {
+    SCOPED_TRACE(v.source);
+    Jt808Framer framer;
+    std::vector<Bytes> c = FeedAll(framer, Hex(v.hex));
+    ASSERT_EQ(c.size(), 1u);
+    absl::StatusOr<Jt808Frame> f = DecodeFrame(c[0]);
+    ASSERT_TRUE(f.ok()) << f.status();
+    EXPECT_EQ(f->header.msg_id, v.msg_id);
+    EXPECT_FALSE(f->header.phone_is_bcd);
+    EXPECT_EQ(f->header.phone, "b3a73ce2ff2");
+    EXPECT_EQ(f->header.serial, 0);
+    EXPECT_EQ(ToHex(f->body), v.body);
+    EXPECT_EQ(ToHex(EncodeFrame(f->header, f->body)), v.hex);
+  }
 }
 
 TEST(Jt808ReassemblerTest, ReassemblesOutOfOrderPackages) {
@@ -251,6 +309,7 @@ TEST(Jt808PhoneTest, Bcd) {
   EXPECT_EQ(ToHex(*EncodeBcdDigits("12345678900", 6)), "012345678900");
   EXPECT_FALSE(EncodeBcdDigits("1234567890123", 6).ok());
   EXPECT_FALSE(EncodeBcdDigits("12a", 6).ok());
+  EXPECT_EQ(ToHex(*EncodeBcdDigits("b3a73ce2ff2", 6, true)), "0b3a73ce2ff2");
   EXPECT_FALSE(DecodeBcdDigits(Hex("1a")).ok());
 }
 

@@ -161,6 +161,7 @@ class Jt808Gateway::Loop {
     bool v2019 = false;
     uint8_t protocol_version = 1;
     std::string wire_phone;  // as the device wrote it (for replies)
+    bool phone_is_bcd = true;
     uint16_t out_serial = 0;
     absl::Time created;
     absl::Time last_valid;
@@ -345,6 +346,7 @@ class Jt808Gateway::Loop {
     c.v2019 = h.v2019;
     if (h.v2019) c.protocol_version = h.protocol_version;
     c.wire_phone = h.phone;
+    c.phone_is_bcd = h.phone_is_bcd;
     if (h.encryption != 0) {
       Reply(c, h, kResultUnsupported);
       return;
@@ -368,6 +370,7 @@ class Jt808Gateway::Loop {
     h.v2019 = c.v2019;
     h.protocol_version = c.protocol_version;
     h.phone = c.wire_phone;
+    h.phone_is_bcd = c.phone_is_bcd;
     h.serial = c.out_serial++;
     Bytes wire = EncodeFrame(h, body);
     Bump(counters_.frames_out);
