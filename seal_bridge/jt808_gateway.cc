@@ -436,6 +436,11 @@ class Jt808Gateway::Loop {
       reg.registration = *std::move(r);
       reg.auth_code = Jt808Gateway::AuthCodeFor(options_.auth_secret, h.phone);
       reg.peer = c.peer;
+      if (options_.accept_registration && !options_.accept_registration(reg)) {
+        Bump(counters_.auth_failures);
+        Send(c, kRegisterResponse, EncodeRegisterResponse({h.serial, 4, ""}));
+        return;
+      }
       c.device_id = h.phone;
       Send(c, kRegisterResponse, EncodeRegisterResponse({h.serial, 0, reg.auth_code}));
       Bump(counters_.registrations);

@@ -54,6 +54,8 @@
 
 namespace yardgate::seal {
 
+struct DeviceRegistration;
+
 struct Jt808GatewayOptions {
   std::string listen = "127.0.0.1:6808";  // IPv4 "host:port"; port 0 picks a free port
   absl::Duration handshake_timeout = absl::Seconds(30);  // connect -> authenticated
@@ -64,6 +66,10 @@ struct Jt808GatewayOptions {
   std::string auth_secret = "yardgate-jt808";
   std::string unlock_password = "888888";  // static password of the lock family
   int low_battery_percent = 10;
+  // Optional: decides whether a registering terminal gets an auth code. When it returns
+  // false the 0x8100 carries result 4 (terminal unknown) and no code. Called on the gateway
+  // thread: must not block. Unset: every terminal is accepted.
+  std::function<bool(const DeviceRegistration&)> accept_registration;
 };
 
 struct DeviceRegistration {

@@ -430,6 +430,24 @@ TEST_F(GatewayTest, SilentAndHalfOpenConnectionsAreTimedOut) {
   EXPECT_EQ(gateway_->counters().connections_open, 0u);
 }
 
+TEST_F(GatewayTest, RegistrationPolicyRefusesUnknownTerminals) {
+  Jt808GatewayOptions o;
+  o.accept_registration = [](const DeviceRegistration& r) { return r.device_id != "13900000001"; };
+  StartGateway(o);
+  RawClient raw(gateway_->port());
+  Registration r;
+  raw.Send(kRegister, EncodeRegistration(r, false), 1);
+  std::optional<Jt808Frame> f = raw.Read();
+  ASSERT_TRUE(f.has_value());
+  absl::StatusOr<RegisterResponse> rr = DecodeRegisterResponse(f->body);
+  ASSERT_TRUE(rr.ok());
+  EXPECT_EQ(rr->result, 4);
+  EXPECT_TRUE(rr->auth_code.empty());
+  EXPECT_TRUE(listener_.registered_.empty());
+  RawClient other(gateway_->port());
+  EXPECT_TRUE(other.Login("13900000002"));
+}
+
 TEST_F(GatewayTest, AConnectionCannotSwitchDevices) {
   StartGateway();
   RawClient raw(gateway_->port());
