@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/lanes.h"
+#include "server/ocr_frame_reader.h"
 #include "server/services.h"
 #include "server/store.h"
 #include "server/worker_pool.h"
@@ -21,6 +22,7 @@ struct YardgateServer::Parts {
   std::unique_ptr<Store> store;
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<SupervisedLanes> lanes;
+  std::unique_ptr<OcrFrameReader> ocr;
   std::unique_ptr<Yard> yard;
   std::unique_ptr<GateServiceImpl> gate_service;
   std::unique_ptr<TerminalServiceImpl> terminal_service;
@@ -59,7 +61,12 @@ absl::StatusOr<std::unique_ptr<YardgateServer>> YardgateServer::Start(const Conf
                            y->ReportPassage(req, [](absl::StatusOr<v1::ReportPassageResponse>) {});
                          });
 
-  parts->gate_service = std::make_unique<GateServiceImpl>(parts->yard.get(), parts->workers.get(), nullptr);
+  ocr::EngineOptions ocr_options;
+  ocr_options.auto_threshold = config.policy.auto_threshold;
+  ocr_options.threads = config.worker_threads;
+  ocr_options.max_frame_bytes = static_cast<size_t>(config.max_frame_bytes);
+  parts->ocr = std::make_unique<OcrFrameReader>(ocr_options);
+  parts->gate_service = std::make_unique<GateServiceImpl>(parts->yard.get(), parts->workers.get(), parts->ocr.get());
   parts->terminal_service = std::make_unique<TerminalServiceImpl>(parts->yard.get(), parts->workers.get());
   parts->seal_service = std::make_unique<v1::SealService::CallbackService>();
 
