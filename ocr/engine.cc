@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <thread>
@@ -10,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gate/container_number.h"
+#include "ocr/char_classifier.h"
 #include "ocr/container_reader.h"
 #include "ocr/fusion.h"
 #include "ocr/plate_reader.h"
@@ -23,6 +25,7 @@ namespace yardgate::ocr {
 struct Engine::Impl {
   std::unique_ptr<TessPool> latin;
   std::unique_ptr<TessPool> chinese;
+  std::unique_ptr<CharClassifier> plate_chars;  // may be null
 };
 
 namespace {
@@ -73,6 +76,18 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& opti
         {.language = "chi_sim", .datapath = options.tessdata_dir, .max_engines = options.threads});
     if (!chinese.ok()) return chinese.status();
     impl->chinese = *std::move(chinese);
+    std::string model = options.plate_model;
+    if (model.empty()) {
+      const char* dir = std::getenv("YARDGATE_OCR_MODELS");
+      model = dir != nullptr ? (std::filesystem::path(dir) / "plate_chars.yml.gz").string()
+                             : std::string(YARDGATE_OCR_MODEL_DIR) + "/plate_chars.yml.gz";
+    }
+    absl::StatusOr<std::unique_ptr<CharClassifier>> classifier = CharClassifier::Load(model);
+    if (classifier.ok()) {
+      impl->plate_chars = *std::move(classifier);
+    } else if (!options.plate_model.empty()) {
+      return classifier.status();  // asked for explicitly: its absence is an error
+    }
   }
   return std::unique_ptr<Engine>(new Engine(options, std::move(impl)));
 }
@@ -138,6 +153,7 @@ absl::StatusOr<VisitReads> Engine::ReadVisit(const std::vector<FrameInput>& fram
         if (options_.read_plates && impl_->chinese != nullptr) {
           PlateReaderOptions popts;
           popts.debug_prefix = debug;
+          popts.classifier = impl_->plate_chars.get();
           absl::StatusOr<std::vector<FramePlate>> plates =
               ReadPlates(images[i], *impl_->chinese, *impl_->latin, popts);
           if (!plates.ok()) {

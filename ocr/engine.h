@@ -81,6 +81,9 @@ struct EngineOptions {
   int max_frame_pixels = 4096 * 3072;   // larger decoded frames are rejected
   std::string debug_dir;                // when set, intermediate images are written there
   std::string tessdata_dir;             // empty: Tesseract's default
+  // The plate character classifier (yardgate-ocr-train). Empty: $YARDGATE_OCR_MODELS/
+  // plate_chars.yml.gz, else the one built into the source tree; missing: Tesseract only.
+  std::string plate_model;
   int max_containers = 3;               // check-digit-valid containers reported per visit
   bool read_containers = true;
   bool read_plates = true;

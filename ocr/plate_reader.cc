@@ -145,9 +145,23 @@ cv::Mat Rectify(const cv::Mat& bgr, const Candidate& c, bool* double_row) {
   }
   cv::Mat bin;
   cv::threshold(gray, bin, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
-  // Text is the minority in the central band; make it black.
-  cv::Rect band(0, bin.rows / 4, bin.cols, bin.rows / 2);
-  if (cv::countNonZero(bin(band)) < band.area() / 2) bin = 255 - bin;
+  // Make the text black: blue plates carry light text, yellow and green dark text; otherwise
+  // the text is the minority in the central band.
+  if (c.colour == PlateColour::kBlue) {
+    bin = 255 - bin;
+  } else if (c.colour == PlateColour::kUnknown) {
+    cv::Rect band(0, bin.rows / 4, bin.cols, bin.rows / 2);
+    if (cv::countNonZero(bin(band)) < band.area() / 2) bin = 255 - bin;
+  }
+  // Erase the plate's frame: rows and columns that are mostly ink, near the edges.
+  for (int y = 0; y < bin.rows; ++y) {
+    if (y > bin.rows / 5 && y < bin.rows * 4 / 5) continue;
+    if (bin.cols - cv::countNonZero(bin.row(y)) > bin.cols / 2) bin.row(y).setTo(255);
+  }
+  for (int x = 0; x < bin.cols; ++x) {
+    if (x > bin.cols / 12 && x < bin.cols * 11 / 12) continue;
+    if (bin.rows - cv::countNonZero(bin.col(x)) > bin.rows * 6 / 10) bin.col(x).setTo(255);
+  }
   return bin;
 }
 
@@ -247,6 +261,92 @@ bool Segment(const cv::Mat& bin, const cv::Rect& area, int tail_len, Segmented* 
   return right - left > cw * 0.5;
 }
 
+// A row of character cells fitted to a binary plate.
+struct Cells {
+  std::vector<cv::Rect> rects;
+  double score = -1e9;
+};
+
+// The rows [top, bottom) holding the characters in `area` of `bin`: the longest run of rows
+// with some but not mostly ink (frame lines are mostly ink).
+bool TextBand(const cv::Mat& bin, const cv::Rect& area, int* top, int* bottom) {
+  const int h = area.height, w = area.width;
+  std::vector<bool> text(h, false);
+  for (int y = 0; y < h; ++y) {
+    const double ink = 1.0 - cv::countNonZero(bin(area).row(y)) / static_cast<double>(w);
+    text[y] = ink > 0.06 && ink < 0.75;
+  }
+  int best_len = 0, best_top = 0, run_start = -1, gap = 0;
+  for (int y = 0; y <= h; ++y) {
+    if (y < h && text[y]) {
+      if (run_start < 0) run_start = y;
+      gap = 0;
+    } else if (run_start >= 0) {
+      if (y < h && ++gap <= 2) continue;  // tolerate short breaks
+      const int end = y - gap + (y < h ? 0 : 0);
+      if (end - run_start > best_len) {
+        best_len = end - run_start;
+        best_top = run_start;
+      }
+      run_start = -1;
+      gap = 0;
+    }
+  }
+  if (best_len < 0.35 * h) return false;
+  *top = area.y + best_top;
+  *bottom = area.y + best_top + best_len;
+  return true;
+}
+
+// Fits `n` cells of width cw_ratio * pitch, with an extra gap of `sep` * pitch after cell
+// `sep_after` (the plate's separator dot), to the column ink profile of the band.
+Cells FitCells(const cv::Mat& bin, int x_from, int x_to, int top, int bottom, int n, int sep_after,
+               double pitch_lo, double pitch_hi, double sep_lo, double sep_hi, double cw_ratio) {
+  Cells best;
+  const int w = x_to - x_from;
+  if (w <= n || bottom <= top) return best;
+  std::vector<double> prefix(w + 1, 0);
+  cv::Mat band = bin(cv::Rect(x_from, top, w, bottom - top));
+  for (int x = 0; x < w; ++x) {
+    prefix[x + 1] = prefix[x] + 1.0 - cv::countNonZero(band.col(x)) / static_cast<double>(band.rows);
+  }
+  auto mean = [&](double a, double b) {
+    const int ia = std::clamp(static_cast<int>(std::lround(a)), 0, w);
+    const int ib = std::clamp(static_cast<int>(std::lround(b)), 0, w);
+    return ib > ia ? (prefix[ib] - prefix[ia]) / (ib - ia) : 0.0;
+  };
+  for (double pitch = pitch_lo; pitch <= pitch_hi; pitch += std::max(0.5, pitch_lo * 0.02)) {
+    const double cw = cw_ratio * pitch;
+    for (double sep = sep_lo; sep <= sep_hi + 1e-9; sep += 0.05) {
+      const double total = (n - 1) * pitch + (sep_after >= 0 ? sep * pitch : 0) + cw;
+      for (double x0 = -cw * 0.15; x0 + total <= w + cw * 0.15; x0 += 1) {
+        double in = 0, out = 0;
+        double x = x0;
+        for (int i = 0; i < n; ++i) {
+          in += mean(x, x + cw);
+          double next = x + pitch + (i == sep_after ? sep * pitch : 0);
+          if (i + 1 < n) out += mean(x + cw, next);
+          x = next;
+        }
+        const double score = in / n - out / std::max(1, n - 1);
+        if (score > best.score) {
+          best.score = score;
+          best.rects.clear();
+          double xx = x0;
+          for (int i = 0; i < n; ++i) {
+            const int l = x_from + static_cast<int>(std::lround(xx - cw * 0.08));
+            const int r = x_from + static_cast<int>(std::lround(xx + cw * 1.08));
+            best.rects.emplace_back(l, top, r - l, bottom - top);
+            xx += pitch + (i == sep_after ? sep * pitch : 0);
+          }
+        }
+      }
+    }
+  }
+  for (cv::Rect& r : best.rects) r &= cv::Rect(0, 0, bin.cols, bin.rows);
+  return best;
+}
+
 // The ink of `r` in `bin`, trimmed to its bounding box, centred with a margin, `size` high.
 cv::Mat GlyphImage(const cv::Mat& bin, const cv::Rect& r, int size) {
   cv::Mat crop = bin(r & cv::Rect(0, 0, bin.cols, bin.rows)).clone();
@@ -268,68 +368,118 @@ struct PlateText {
   std::string raw;
 };
 
-absl::StatusOr<PlateText> RecognizeSegmented(const cv::Mat& bin, const Segmented& seg,
-                                             TessPool::Lease& chinese, TessPool::Lease& latin) {
+// Ink of one cell, trimmed, as a mask (255 = ink) for line rendering.
+cv::Mat CellMask(const cv::Mat& bin, const cv::Rect& r, cv::Rect* ink_box) {
+  cv::Mat ink = bin(r) == 0;
+  std::vector<cv::Point> pts;
+  cv::findNonZero(ink, pts);
+  if (pts.empty()) {
+    *ink_box = r;
+    return ink;
+  }
+  cv::Rect bb = cv::boundingRect(pts);
+  *ink_box = bb + r.tl();
+  return ink(bb).clone();
+}
+
+// Reads the cells: the first is the province (classifier, else chi_sim), the rest letters
+// and digits, read as one clean line by Tesseract and character by character by the
+// classifier; where the two disagree the more confident wins, with its confidence lowered.
+absl::StatusOr<PlateText> ReadCells(const cv::Mat& bin, const std::vector<cv::Rect>& cells,
+                                    TessPool::Lease& chinese, TessPool::Lease& latin,
+                                    const CharClassifier* classifier) {
   PlateText out;
-  // Province: one character, chi_sim, restricted to the 31 abbreviations.
-  cv::Mat glyph = GlyphImage(bin, seg.province, 48);
-  if (getenv("YG_DEBUG_PROV")) {
-    static int n = 0;
-    cv::imwrite(absl::StrFormat("/tmp/ocrwork/prov%02d.png", n++), glyph);
-  }
-  absl::StatusOr<LineText> prov = chinese.Recognize(glyph, ProvinceWhitelist(), 10);
-  if (!prov.ok()) return prov.status();
-  std::string province;
+  if (cells.size() < 2) return out;
+  // Province.
+  cv::Mat glyph = GlyphImage(bin, cells[0], 48);
+  std::string province = "?";
   float pconf = 0;
-  if (prov->symbols.size() == 1) {
-    province = prov->symbols[0];
-    pconf = prov->confidences[0];
+  if (classifier != nullptr) {
+    auto top = classifier->Classify(glyph, CharSet::kProvince);
+    if (!top.empty()) {
+      province = top[0].first;
+      pconf = top[0].second;
+    }
+  } else {
+    absl::StatusOr<LineText> r = chinese.Recognize(glyph, ProvinceWhitelist(), 10);
+    if (!r.ok()) return r.status();
+    if (r->symbols.size() == 1) {
+      province = r->symbols[0];
+      pconf = r->confidences[0];
+    }
   }
-  // Tail: render the components as one clean line for eng.
+  // The rest, as one line of evenly spaced characters.
   TextGroup g;
   std::vector<double> hs;
-  for (size_t i = 0; i < seg.tail.size(); ++i) {
-    g.chars.push_back(seg.tail[i]);
-    g.masks.push_back(seg.tail_masks[i]);
-    g.box |= seg.tail[i];
-    hs.push_back(seg.tail[i].height);
+  for (size_t i = 1; i < cells.size(); ++i) {
+    cv::Rect ink_box;
+    g.masks.push_back(CellMask(bin, cells[i], &ink_box));
+    // Even spacing: place each character at its cell, keep its own ink height.
+    g.chars.push_back(ink_box);
+    g.box |= ink_box;
+    hs.push_back(cells[i].height);
   }
   std::sort(hs.begin(), hs.end());
   g.char_height = hs[hs.size() / 2];
-  cv::Mat line = RenderLine(g, 0, g.chars.size(), 40);
-  absl::StatusOr<LineText> tail = latin.Recognize(line, Latin(), 7);
-  if (!tail.ok()) return tail.status();
-  std::string t;
-  std::vector<float> tconf;
-  for (size_t i = 0; i < tail->symbols.size(); ++i) {
-    if (tail->symbols[i].size() == 1 && std::isalnum(static_cast<unsigned char>(tail->symbols[i][0]))) {
-      t += tail->symbols[i];
-      tconf.push_back(tail->confidences[i]);
+  const size_t n = g.chars.size();
+  absl::StatusOr<LineText> line = latin.Recognize(RenderLine(g, 0, n, 40), Latin(), 7);
+  if (!line.ok()) return line.status();
+  std::string tess;
+  std::vector<float> tess_conf;
+  for (size_t i = 0; i < line->symbols.size(); ++i) {
+    if (line->symbols[i].size() == 1 && std::isalnum(static_cast<unsigned char>(line->symbols[i][0]))) {
+      tess += line->symbols[i];
+      tess_conf.push_back(line->confidences[i]);
     }
   }
-  if (t.size() != seg.tail.size()) {
-    // The line read lost or split characters: read each one on its own.
-    t.clear();
-    tconf.clear();
-    for (size_t i = 0; i < seg.tail.size(); ++i) {
-      cv::Mat one = RenderLine(g, i, i + 1, 40);
-      absl::StatusOr<LineText> c = latin.Recognize(one, Latin(), 10);
-      if (!c.ok()) return c.status();
-      if (c->symbols.size() == 1) {
-        t += c->symbols[0];
-        tconf.push_back(c->confidences[0]);
+  if (tess.size() != n) {
+    // The line read lost or split characters: read each on its own.
+    tess.clear();
+    tess_conf.clear();
+    for (size_t i = 0; i < n; ++i) {
+      absl::StatusOr<LineText> r = latin.Recognize(RenderLine(g, i, i + 1, 40), Latin(), 10);
+      if (!r.ok()) return r.status();
+      if (r->symbols.size() == 1 && r->symbols[0].size() == 1) {
+        tess += r->symbols[0];
+        tess_conf.push_back(r->confidences[0]);
       } else {
-        t += '?';
-        tconf.push_back(0);
+        tess += '?';
+        tess_conf.push_back(0);
       }
     }
   }
-  out.raw = (province.empty() ? std::string("?") : province) + " " + t;
-  int fixes = FixPlateTail(&t);
-  (void)fixes;
-  out.text = province + t;
+  std::string tail;
+  std::vector<float> conf;
+  for (size_t i = 0; i < n; ++i) {
+    std::string tc(1, tess[i]);
+    float c = tess_conf[i];
+    if (i == 0) {
+      if (FixPlateTail(&tc) > 0) c *= 0.8f;
+    } else if (tc == "O" || tc == "I") {
+      FixPlateTail(&tc);
+      c *= 0.8f;
+    }
+    if (classifier != nullptr) {
+      auto top = classifier->Classify(GlyphImage(bin, cells[i + 1], 48),
+                                      i == 0 ? CharSet::kLetter : CharSet::kAlnum);
+      if (!top.empty()) {
+        if (top[0].first == tc) {
+          c = 1 - (1 - c) * (1 - top[0].second * 0.5f);
+        } else if (tc == "?" || top[0].second > c + 0.3f) {
+          tc = top[0].first;
+          c = std::min(0.5f, top[0].second);
+        } else {
+          c = std::min(c, 0.6f);
+        }
+      }
+    }
+    tail += tc;
+    conf.push_back(c);
+  }
+  out.raw = province + " " + tess;
+  out.text = province + tail;
   out.conf.push_back(pconf);
-  out.conf.insert(out.conf.end(), tconf.begin(), tconf.end());
+  out.conf.insert(out.conf.end(), conf.begin(), conf.end());
   return out;
 }
 
@@ -353,30 +503,48 @@ absl::StatusOr<std::vector<FramePlate>> ReadPlates(const cv::Mat& bgr, TessPool&
       cv::imwrite(absl::StrFormat("%s-plate%02d.png", options.debug_prefix, k), bin);
     }
     ++k;
-    // Green plates (new energy) carry 8 characters, the others 7.
-    std::vector<int> tails = c.colour == PlateColour::kGreen ? std::vector<int>{7, 6}
-                                                              : std::vector<int>{6, 7};
-    for (int tail_len : tails) {
-      Segmented seg;
-      bool ok = false;
-      if (double_row) {
-        // Top third: province and letter; bottom: five characters.
-        const int split = bin.rows * 36 / 100;
-        Segmented top, bottom;
-        ok = Segment(bin, cv::Rect(0, 0, bin.cols, split), 1, &top) &&
-             Segment(bin, cv::Rect(0, split, bin.cols, bin.rows - split), tail_len - 1, &bottom);
-        if (ok) {
-          seg.province = top.province;
-          seg.tail = top.tail;
-          seg.tail_masks = top.tail_masks;
-          seg.tail.insert(seg.tail.end(), bottom.tail.begin(), bottom.tail.end());
-          seg.tail_masks.insert(seg.tail_masks.end(), bottom.tail_masks.begin(), bottom.tail_masks.end());
-        }
-      } else {
-        ok = Segment(bin, cv::Rect(0, 0, bin.cols, bin.rows), tail_len, &seg);
+    const int W = bin.cols, H = bin.rows;
+    std::vector<std::vector<cv::Rect>> layouts;
+    if (double_row) {
+      // Top row: province and office letter; bottom row: five characters.
+      const int split = H * 38 / 100;
+      int t0, b0, t1, b1;
+      if (!TextBand(bin, cv::Rect(0, 0, W, split), &t0, &b0) ||
+          !TextBand(bin, cv::Rect(0, split, W, H - split), &t1, &b1)) {
+        continue;
       }
-      if (!ok) continue;
-      absl::StatusOr<PlateText> pt = RecognizeSegmented(bin, seg, zh, en);
+      Cells top = FitCells(bin, 0, W, t0, b0, 2, -1, W * 0.2, W * 0.45, 0, 0, 0.55);
+      Cells bottom = FitCells(bin, 0, W, t1, b1, 5, -1, W * 0.15, W * 0.21, 0, 0, 0.8);
+      if (top.rects.size() == 2 && bottom.rects.size() == 5) {
+        std::vector<cv::Rect> all = top.rects;
+        all.insert(all.end(), bottom.rects.begin(), bottom.rects.end());
+        layouts.push_back(all);
+      }
+    } else {
+      // Components first (robust to uneven spacing), then a fitted grid (robust to touching
+      // and broken characters).
+      Segmented seg;
+      if (Segment(bin, cv::Rect(0, 0, W, H), c.colour == PlateColour::kGreen ? 7 : 6, &seg)) {
+        std::vector<cv::Rect> cells = {seg.province};
+        cells.insert(cells.end(), seg.tail.begin(), seg.tail.end());
+        layouts.push_back(cells);
+      }
+      int t, b;
+      if (!TextBand(bin, cv::Rect(0, 0, W, H), &t, &b)) continue;
+      // 7 characters: 45 mm wide at a 57 mm pitch, the separator adds 22 mm after the second.
+      Cells seven = FitCells(bin, 0, W, t, b, 7, 1, W * 0.1, W * 0.15, 0.25, 0.55, 0.79);
+      // 8 characters (new energy): 43 mm at a 52 mm pitch, a wider separator.
+      Cells eight = FitCells(bin, 0, W, t, b, 8, 1, W * 0.09, W * 0.13, 0.3, 0.9, 0.83);
+      const bool green = c.colour == PlateColour::kGreen;
+      if (green) {
+        if (!eight.rects.empty()) layouts.push_back(eight.rects);
+        if (!seven.rects.empty()) layouts.push_back(seven.rects);
+      } else {
+        if (!seven.rects.empty()) layouts.push_back(seven.rects);
+      }
+    }
+    for (const std::vector<cv::Rect>& cells : layouts) {
+      absl::StatusOr<PlateText> pt = ReadCells(bin, cells, zh, en, options.classifier);
       if (!pt.ok()) return pt.status();
       FramePlate p;
       p.text = pt->text;
@@ -390,10 +558,11 @@ absl::StatusOr<std::vector<FramePlate>> ReadPlates(const cv::Mat& bgr, TessPool&
       }
       p.ocr_min = pt->conf.empty() ? 0 : lo;
       p.ocr_mean = pt->conf.empty() ? 0 : sum / pt->conf.size();
-      p.confidence = p.valid ? std::clamp(0.5 + 0.45 * (p.ocr_min - 0.5) / 0.45, 0.0, 0.95)
+      // One frame of one recogniser is never enough to open the barrier on a plate: a single
+      // frame stays below 0.85, so only agreeing frames (or an appointment) reach auto.
+      p.confidence = p.valid ? std::clamp(0.3 + 0.55 * (p.ocr_min - 0.5) / 0.5, 0.0, 0.85)
                              : std::min(0.3, 0.3 * p.ocr_mean);
-      if (!p.text.empty()) out.push_back(p);
-      if (p.valid) break;
+      out.push_back(p);
     }
   }
   std::stable_sort(out.begin(), out.end(), [](const FramePlate& a, const FramePlate& b) {

@@ -3,9 +3,11 @@
 // plates of cross-border trucks.
 //
 // Stages: find plate-coloured rectangles of plate proportions (or take the whole image when it
-// is already a tight crop), rectify and binarise each, segment characters, recognise the
-// province character with Tesseract's chi_sim and the rest with eng, then validate the text
-// against the plate patterns (plate_text.h).
+// is already a tight crop), rectify and binarise each, segment characters (the Latin tail as
+// components, the province character one pitch left of them), recognise each character with
+// the plate character classifier (char_classifier.h) and the tail also as one line with
+// Tesseract, combine the two, then validate the text against the plate patterns
+// (plate_text.h).
 //
 // Thread-safety: ReadPlates may be called from many threads at once with the same pools.
 #ifndef YARDGATE_OCR_PLATE_READER_H_
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ocr/char_classifier.h"
 #include "ocr/tess_pool.h"
 #include "opencv2/core.hpp"
 
@@ -32,6 +35,7 @@ struct FramePlate {
 
 struct PlateReaderOptions {
   int max_candidates = 6;       // plate regions recognised per frame
+  const CharClassifier* classifier = nullptr;  // plate characters; Tesseract only when null
   std::string debug_prefix;     // when set, writes crops and binarisations
 };
 
