@@ -91,6 +91,42 @@ absl::Status SetDecision(Config& c, int line, const std::string& key, const std:
   return absl::OkStatus();
 }
 
+absl::Status SetSeals(Config& c, int line, const std::string& key, const std::string& value) {
+  SealConfig& seals = c.seals;
+  if (key == "yard_area") {
+    std::vector<std::string> parts = absl::StrSplit(value, ' ', absl::SkipWhitespace());
+    SealConfig::Circle area;
+    if (parts.size() != 4 || !absl::SimpleAtod(parts[1], &area.latitude) ||
+        !absl::SimpleAtod(parts[2], &area.longitude) || !absl::SimpleAtod(parts[3], &area.radius_m)) {
+      return LineError(line, "yard_area = NAME LATITUDE LONGITUDE RADIUS_M");
+    }
+    if (area.latitude < -90 || area.latitude > 90 || area.longitude < -180 || area.longitude > 180 ||
+        area.radius_m <= 0) {
+      return LineError(line, absl::StrCat("yard_area ", parts[0], " has a position or radius out of range"));
+    }
+    area.name = parts[0];
+    seals.yard_areas.push_back(area);
+  } else if (key == "departure_radius_m") {
+    absl::StatusOr<double> v = ParseDouble(line, key, value);
+    if (!v.ok()) return v.status();
+    if (*v <= 0) return LineError(line, "departure_radius_m must be positive");
+    seals.departure_radius_m = *v;
+  } else if (key == "officers") {
+    seals.officers.clear();
+    for (absl::string_view id : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+      seals.officers.push_back(Trim(std::string(id)));
+    }
+  } else if (key == "signal_lost_after_s") {
+    absl::StatusOr<int> v = ParseInt(line, key, value);
+    if (!v.ok()) return v.status();
+    if (*v <= 0) return LineError(line, "signal_lost_after_s must be positive");
+    seals.signal_lost_after_s = *v;
+  } else {
+    return LineError(line, absl::StrCat("unknown key '", key, "' in [seals]"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status SetLane(LaneConfig& lane, int line, const std::string& key, const std::string& value) {
   if (key == "direction") {
     const std::string v = absl::AsciiStrToLower(value);
@@ -143,7 +179,7 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
         if (c.FindLane(id) != nullptr) return LineError(line, absl::StrCat("lane ", id, " is defined twice"));
         c.lanes.push_back(LaneConfig{id});
         lane = &c.lanes.back();
-      } else if (section != "server" && section != "decision") {
+      } else if (section != "server" && section != "decision" && section != "seals") {
         return LineError(line, absl::StrCat("unknown section [", section, "]"));
       }
       continue;
@@ -159,6 +195,8 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
       status = SetServer(c, line, key, value);
     } else if (section == "decision") {
       status = SetDecision(c, line, key, value);
+    } else if (section == "seals") {
+      status = SetSeals(c, line, key, value);
     } else {
       status = LineError(line, absl::StrCat("'", key, "' is outside any section"));
     }

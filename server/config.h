@@ -8,6 +8,10 @@
 //   [decision]
 //   auto_threshold = 0.90
 //
+//   [seals]
+//   yard_area = yantian 22.5720 114.2680 800   ; name, latitude, longitude, radius in metres
+//   officers = officer-17, officer-23
+//
 //   [lane L1]
 //   direction = in
 //   barrier = simulator            ; or modbus://127.0.0.1:502?unit=1&base=0
@@ -32,6 +36,23 @@ struct LaneConfig {
   std::string barrier = "simulator";
 };
 
+// Where seals arrive by position, and who may unlock them remotely.
+struct SealConfig {
+  struct Circle {
+    std::string name;
+    double latitude = 0;
+    double longitude = 0;
+    double radius_m = 0;
+  };
+  std::vector<Circle> yard_areas;
+  // A seal is in transit once a report is this far from where it was applied.
+  double departure_radius_m = 200;
+  // Officers allowed to request a remote unlock. Empty: nobody may (fail closed).
+  std::vector<std::string> officers;
+  // An armed e-lock silent this long raises signal_lost.
+  int signal_lost_after_s = 600;
+};
+
 struct Config {
   std::string config_path;  // where it was read from, for reloads; empty when built in code
   std::string data_dir = "./var";
@@ -47,6 +68,7 @@ struct Config {
   int unlock_ttl_ms = 5000;
 
   gate::DecisionPolicy policy;
+  SealConfig seals;
   std::vector<LaneConfig> lanes;
 
   const LaneConfig* FindLane(const std::string& id) const;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/lanes.h"
 #include "server/ocr_frame_reader.h"
+#include "server/seals.h"
 #include "server/services.h"
 #include "server/store.h"
 #include "server/worker_pool.h"
@@ -23,10 +24,11 @@ struct YardgateServer::Parts {
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<SupervisedLanes> lanes;
   std::unique_ptr<OcrFrameReader> ocr;
+  std::unique_ptr<Seals> seals;
   std::unique_ptr<Yard> yard;
   std::unique_ptr<GateServiceImpl> gate_service;
   std::unique_ptr<TerminalServiceImpl> terminal_service;
-  std::unique_ptr<v1::SealService::CallbackService> seal_service;
+  std::unique_ptr<SealServiceImpl> seal_service;
   std::unique_ptr<grpc::Server> grpc_server;
 };
 
@@ -48,7 +50,12 @@ absl::StatusOr<std::unique_ptr<YardgateServer>> YardgateServer::Start(const Conf
   if (!lanes.ok()) return lanes.status();
   parts->lanes = *std::move(lanes);
 
-  absl::StatusOr<std::unique_ptr<Yard>> yard = Yard::Load(config, parts->store.get(), parts->lanes.get(), nullptr);
+  absl::StatusOr<std::unique_ptr<Seals>> seals = Seals::Load(config, parts->store.get());
+  if (!seals.ok()) return seals.status();
+  parts->seals = *std::move(seals);
+
+  absl::StatusOr<std::unique_ptr<Yard>> yard =
+      Yard::Load(config, parts->store.get(), parts->lanes.get(), parts->seals.get());
   if (!yard.ok()) return yard.status();
   parts->yard = *std::move(yard);
   Yard* y = parts->yard.get();
@@ -68,7 +75,8 @@ absl::StatusOr<std::unique_ptr<YardgateServer>> YardgateServer::Start(const Conf
   parts->ocr = std::make_unique<OcrFrameReader>(ocr_options);
   parts->gate_service = std::make_unique<GateServiceImpl>(parts->yard.get(), parts->workers.get(), parts->ocr.get());
   parts->terminal_service = std::make_unique<TerminalServiceImpl>(parts->yard.get(), parts->workers.get());
-  parts->seal_service = std::make_unique<v1::SealService::CallbackService>();
+  if (absl::Status s = parts->seals->StartGateway(parts->yard.get()); !s.ok()) return s;
+  parts->seal_service = std::make_unique<SealServiceImpl>(parts->seals.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -105,6 +113,7 @@ void YardgateServer::Shutdown() {
   parts_->yard->events().Shutdown();
   parts_->grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   parts_->grpc_server->Wait();
+  parts_->seals->Stop();
   parts_->lanes->Stop();
   parts_->workers.reset();
   parts_->store->Close();
@@ -126,5 +135,7 @@ std::string YardgateServer::grpc_address() const {
 Yard& YardgateServer::yard() { return *parts_->yard; }
 
 SupervisedLanes& YardgateServer::lanes() { return *parts_->lanes; }
+
+Seals& YardgateServer::seals() { return *parts_->seals; }
 
 }  // namespace yardgate::server

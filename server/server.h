@@ -22,6 +22,7 @@ namespace yardgate::server {
 class Yard;
 class Store;
 class SupervisedLanes;
+class Seals;
 
 class YardgateServer {
  public:
@@ -43,6 +44,7 @@ class YardgateServer {
   std::string grpc_address() const;
   Yard& yard();
   SupervisedLanes& lanes();
+  Seals& seals();
 
  private:
   struct Parts;

@@ -40,7 +40,9 @@ grpc::ServerUnaryReactor* GateServiceImpl::SubmitArrival(grpc::CallbackServerCon
     reply(valid);
     return reactor;
   }
-  if (yard_->ReplayIfRepeated(*request, reply)) return reactor;
+  if (yard_->ReplayIfRepeated("SubmitArrival", request->idempotency_key(), RequestHash(*request), reply)) {
+    return reactor;
+  }
   if (request->frames().empty()) {
     yard_->SubmitArrival(*request, MergeReads(request->read(), {}), {}, reply);
     return reactor;
@@ -149,6 +151,34 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::ResolveTrouble(grpc::CallbackServ
                                                               v1::Visit* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   yard_->ResolveTrouble(*request, FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SealServiceImpl::ApplySeal(grpc::CallbackServerContext* ctx,
+                                                     const v1::ApplySealRequest* request, v1::Seal* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  seals_->Apply(*request, FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SealServiceImpl::ReportSealEvent(grpc::CallbackServerContext* ctx,
+                                                           const v1::ReportSealEventRequest* request,
+                                                           v1::Seal* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  seals_->ReportEvent(*request, FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SealServiceImpl::GetSeal(grpc::CallbackServerContext* ctx,
+                                                   const v1::GetSealRequest* request, v1::Seal* response) {
+  return FinishNow(ctx, seals_->Get(request->seal_id()), response);
+}
+
+grpc::ServerUnaryReactor* SealServiceImpl::RequestUnlock(grpc::CallbackServerContext* ctx,
+                                                         const v1::RequestUnlockRequest* request,
+                                                         v1::RequestUnlockResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  seals_->RequestUnlock(*request, FinishWith(reactor, response));
   return reactor;
 }
 

@@ -13,9 +13,11 @@
 
 #include "absl/status/status.h"
 #include "server/arrival_reads.h"
+#include "server/seals.h"
 #include "server/worker_pool.h"
 #include "server/yard.h"
 #include "yardgate/v1/gate_service.grpc.pb.h"
+#include "yardgate/v1/seal_service.grpc.pb.h"
 #include "yardgate/v1/terminal_service.grpc.pb.h"
 
 namespace yardgate::server {
@@ -44,6 +46,25 @@ class GateServiceImpl final : public v1::GateService::CallbackService {
   Yard* const yard_;
   WorkerPool* const workers_;
   FrameReader* const frames_;
+};
+
+class SealServiceImpl final : public v1::SealService::CallbackService {
+ public:
+  explicit SealServiceImpl(Seals* seals) : seals_(seals) {}
+
+  grpc::ServerUnaryReactor* ApplySeal(grpc::CallbackServerContext* ctx, const v1::ApplySealRequest* request,
+                                      v1::Seal* response) override;
+  grpc::ServerUnaryReactor* ReportSealEvent(grpc::CallbackServerContext* ctx,
+                                            const v1::ReportSealEventRequest* request,
+                                            v1::Seal* response) override;
+  grpc::ServerUnaryReactor* GetSeal(grpc::CallbackServerContext* ctx, const v1::GetSealRequest* request,
+                                    v1::Seal* response) override;
+  grpc::ServerUnaryReactor* RequestUnlock(grpc::CallbackServerContext* ctx,
+                                          const v1::RequestUnlockRequest* request,
+                                          v1::RequestUnlockResponse* response) override;
+
+ private:
+  Seals* const seals_;
 };
 
 class TerminalServiceImpl final : public v1::TerminalService::CallbackService {

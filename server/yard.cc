@@ -108,7 +108,29 @@ std::string DescribeReads(const v1::Visit& v) {
                       " decision=", v1::Decision_Name(v.decision()));
 }
 
+std::vector<std::string> SealIds(const gate::DecisionInput& input) {
+  std::vector<std::string> ids;
+  for (const gate::SealView& s : input.seals) ids.push_back(s.seal_id);
+  return ids;
+}
+
 }  // namespace
+
+void SideEffects::Append(SideEffects later) {
+  for (v1::Event& e : later.events) events.push_back(std::move(e));
+  if (later.rows) {
+    rows = [first = std::move(rows), second = std::move(later.rows)](SQLite::Database& db) {
+      if (first) first(db);
+      second(db);
+    };
+  }
+  if (later.after_commit) {
+    after_commit = [first = std::move(after_commit), second = std::move(later.after_commit)] {
+      if (first) first();
+      second();
+    };
+  }
+}
 
 std::string Fingerprint(const std::string& bytes) {
   uint64_t h = 1469598103934665603ull;
@@ -181,18 +203,16 @@ bool Yard::healthy() const {
   return healthy_;
 }
 
-v1::Event Yard::NewEventLocked(const std::string& lane_id, const std::string& visit_id) {
+v1::Event Yard::NewEvent(const std::string& lane_id, const std::string& visit_id) {
   v1::Event e;
-  e.set_sequence(next_sequence_++);
   *e.mutable_time() = TimeUtil::MillisecondsToTimestamp(NowMs());
   e.set_lane_id(lane_id);
   e.set_visit_id(visit_id);
   return e;
 }
 
-template <class Resp>
 bool Yard::ReplayLocked(const std::string& scope, const std::string& key,
-                        const std::string& request_hash, Reply<Resp>& reply) {
+                        const std::string& request_hash, const RawReply& reply) {
   if (key.empty()) return false;
   const auto it = idempotency_.find(IdempotencyScope(scope, key));
   if (it == idempotency_.end()) return false;
@@ -201,12 +221,10 @@ bool Yard::ReplayLocked(const std::string& scope, const std::string& key,
         "idempotency key '", key, "' was already used for a different ", scope, " request")));
     return true;
   }
-  Resp response;
-  response.ParseFromString(it->second.response);
   // The first call may still be in the writer's queue: answer once it is durable. The writer
   // is FIFO, so an empty job submitted now completes after it.
   store_->Submit([](SQLite::Database&) {},
-                 [reply, response](absl::Status s) {
+                 [reply, response = it->second.response](absl::Status s) {
                    if (s.ok()) {
                      reply(response);
                    } else {
@@ -216,9 +234,8 @@ bool Yard::ReplayLocked(const std::string& scope, const std::string& key,
   return true;
 }
 
-template <class Resp>
-void Yard::Mutate(const std::string& scope, const std::string& key, const std::string& request_hash,
-                  Reply<Resp> reply, Compute<Resp> compute) {
+void Yard::MutateRaw(const std::string& scope, const std::string& key, const std::string& request_hash,
+                     RawReply reply, std::function<absl::StatusOr<RawChange>()> compute) {
   std::unique_lock<std::mutex> lock(mu_);
   if (!healthy_) {
     lock.unlock();
@@ -226,19 +243,26 @@ void Yard::Mutate(const std::string& scope, const std::string& key, const std::s
     return;
   }
   if (ReplayLocked(scope, key, request_hash, reply)) return;
-  absl::StatusOr<Change<Resp>> change = compute();
+  absl::StatusOr<RawChange> change = compute();
   if (!change.ok()) {
     lock.unlock();
     reply(change.status());
     return;
   }
-  std::string response_bytes = Serialize(change->response);
-  if (!key.empty()) idempotency_[IdempotencyScope(scope, key)] = Remembered{request_hash, response_bytes};
   const int64_t now_ms = NowMs();
+  // Sequence numbers follow the order of the change's events, which is the order of cause.
+  for (v1::Event& e : change->events) {
+    e.set_sequence(next_sequence_++);
+    if (!e.has_time()) *e.mutable_time() = TimeUtil::MillisecondsToTimestamp(now_ms);
+  }
+  // Only a success is remembered: a refused call may be retried once its cause is gone.
+  const bool remember = !key.empty() && change->status.ok();
+  if (remember) idempotency_[IdempotencyScope(scope, key)] = Remembered{request_hash, change->response};
   auto events = std::make_shared<std::vector<v1::Event>>(std::move(change->events));
   Store::Work rows = std::move(change->rows);
+  const std::string response_bytes = change->response;
   store_->Submit(
-      [rows, events, scope, key, request_hash, response_bytes, now_ms](SQLite::Database& db) {
+      [rows, events, scope, key, request_hash, response_bytes, now_ms, remember](SQLite::Database& db) {
         if (rows) rows(db);
         SQLite::Statement insert(db, "INSERT INTO events (seq, time_ms, lane_id, visit_id, body) VALUES (?, ?, ?, ?, ?)");
         for (const v1::Event& e : *events) {
@@ -251,7 +275,7 @@ void Yard::Mutate(const std::string& scope, const std::string& key, const std::s
           insert.exec();
           insert.reset();
         }
-        if (!key.empty()) {
+        if (remember) {
           SQLite::Statement q(db, "INSERT OR REPLACE INTO idempotency (scope, key, request_hash, response, created_ms) VALUES (?, ?, ?, ?, ?)");
           q.bind(1, scope);
           q.bind(2, key);
@@ -261,26 +285,30 @@ void Yard::Mutate(const std::string& scope, const std::string& key, const std::s
           q.exec();
         }
       },
-      [this, events, response = std::move(change->response),
+      [this, events, status = change->status, response = change->response,
        after_commit = std::move(change->after_commit), reply](absl::Status s) {
         if (!s.ok()) {
           // Memory is now ahead of the disk: stop taking changes rather than diverge further.
-          std::lock_guard<std::mutex> lock(mu_);
-          healthy_ = false;
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            healthy_ = false;
+          }
           reply(s);
           return;
         }
         events_->Publish(*events);
         if (after_commit) after_commit();
-        reply(response);
+        if (status.ok()) {
+          reply(response);
+        } else {
+          reply(status);
+        }
       });
 }
 
 void Yard::RecordEvent(v1::Event event, Store::Work rows) {
   Reply<v1::Event> ignore = [](absl::StatusOr<v1::Event>) {};
   Mutate<v1::Event>("event", "", "", ignore, [&]() -> absl::StatusOr<Change<v1::Event>> {
-    const uint64_t sequence = next_sequence_++;
-    event.set_sequence(sequence);
     if (!event.has_time()) *event.mutable_time() = TimeUtil::MillisecondsToTimestamp(NowMs());
     Change<v1::Event> change;
     change.response = event;
@@ -322,12 +350,6 @@ absl::Status Yard::ValidateArrival(const v1::SubmitArrivalRequest& request) cons
     }
   }
   return absl::OkStatus();
-}
-
-bool Yard::ReplayIfRepeated(const v1::SubmitArrivalRequest& request,
-                            Reply<v1::SubmitArrivalResponse>& reply) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return ReplayLocked("SubmitArrival", request.idempotency_key(), RequestHash(request), reply);
 }
 
 void Yard::ExpectedAt(const std::string& lane_id, std::vector<std::string>* plates,
@@ -387,10 +409,6 @@ gate::DecisionInput Yard::DecisionInputLocked(const v1::Visit& visit, int64_t no
     in.lane_fault = std::string(ready.message());
   }
   return in;
-}
-
-gate::DecisionOutcome Yard::DecideLocked(const v1::Visit& visit, int64_t now_ms) const {
-  return gate::Decide(DecisionInputLocked(visit, now_ms), policy_);
 }
 
 void Yard::ApplyOutcomeLocked(const gate::DecisionOutcome& outcome, const std::string& decided_by,
@@ -456,13 +474,22 @@ void Yard::SubmitArrival(const v1::SubmitArrivalRequest& request, ArrivalReads r
                                           : TimeUtil::MillisecondsToTimestamp(now);
         if (reads.plate) *visit.mutable_plate() = *reads.plate;
         for (const v1::FieldRead& c : reads.containers) *visit.add_containers() = c;
-        ApplyOutcomeLocked(DecideLocked(visit, now), "gate", &visit);
-        visits_[visit.visit_id()] = visit;
 
         Change<v1::SubmitArrivalResponse> change;
+        // Seals on this truck have arrived; the decision then sees them as they are now.
+        if (seals_ != nullptr) {
+          std::vector<std::string> numbers;
+          for (const v1::FieldRead& c : visit.containers()) numbers.push_back(c.text());
+          change.Append(seals_->OnGateArrival(visit.lane_id(), gate::NormalizePlate(visit.plate().text()), numbers));
+        }
+        const gate::DecisionInput input = DecisionInputLocked(visit, now);
+        ApplyOutcomeLocked(gate::Decide(input, policy_), "gate", &visit);
+        visits_[visit.visit_id()] = visit;
+
         *change.response.mutable_visit() = visit;
-        change.events.push_back(DecidedEvent(NewEventLocked(visit.lane_id(), visit.visit_id()), visit));
-        change.rows = [visit, evidence = std::move(evidence)](SQLite::Database& db) {
+        change.events.push_back(DecidedEvent(NewEvent(visit.lane_id(), visit.visit_id()), visit));
+        SideEffects visit_rows;
+        visit_rows.rows = [visit, evidence = std::move(evidence)](SQLite::Database& db) {
           WriteVisitRow(db, visit);
           SQLite::Statement q(db, "INSERT INTO visit_frames (visit_id, idx, camera, image) VALUES (?, ?, ?, ?)");
           for (size_t i = 0; i < evidence.size(); ++i) {
@@ -474,7 +501,11 @@ void Yard::SubmitArrival(const v1::SubmitArrivalRequest& request, ArrivalReads r
             q.reset();
           }
         };
-        change.after_commit = OpenBarrierEffect(visit);
+        visit_rows.after_commit = OpenBarrierEffect(visit);
+        change.Append(std::move(visit_rows));
+        if (seals_ != nullptr && visit.decision() == v1::DECISION_OPEN) {
+          change.Append(seals_->OnGateOpen(visit.visit_id(), SealIds(input)));
+        }
         return change;
       });
 }
@@ -501,7 +532,7 @@ void Yard::ReportPassage(const v1::ReportPassageRequest& request, Reply<v1::Repo
         *visit.mutable_passed_at() = TimeUtil::MillisecondsToTimestamp(now);
 
         Change<v1::ReportPassageResponse> change;
-        v1::Event passed = NewEventLocked(visit.lane_id(), visit.visit_id());
+        v1::Event passed = NewEvent(visit.lane_id(), visit.visit_id());
         passed.mutable_truck_passed()->set_direction(visit.direction());
         change.events.push_back(passed);
 
@@ -510,7 +541,7 @@ void Yard::ReportPassage(const v1::ReportPassageRequest& request, Reply<v1::Repo
         if (a != appointments_.end()) {
           a->second.set_used(true);
           used = a->second;
-          v1::Event e = NewEventLocked(visit.lane_id(), visit.visit_id());
+          v1::Event e = NewEvent(visit.lane_id(), visit.visit_id());
           e.mutable_appointment_changed()->set_appointment_id(a->first);
           e.mutable_appointment_changed()->set_change(v1::APPOINTMENT_CHANGE_USED);
           change.events.push_back(e);
@@ -521,7 +552,7 @@ void Yard::ReportPassage(const v1::ReportPassageRequest& request, Reply<v1::Repo
                 m.transaction_type() != v1::TRANSACTION_TYPE_RECEIVE_IMPORT) {
               continue;
             }
-            v1::Event r = NewEventLocked(visit.lane_id(), visit.visit_id());
+            v1::Event r = NewEvent(visit.lane_id(), visit.visit_id());
             r.mutable_container_returned()->set_container_number(m.container_number());
             r.mutable_container_returned()->set_transaction_type(m.transaction_type());
             change.events.push_back(r);
@@ -573,9 +604,9 @@ void Yard::RequestAssistance(const v1::RequestAssistanceRequest& request,
             changed = visit;
           }
         }
-        v1::Event e = NewEventLocked(request.lane_id(), request.visit_id());
+        v1::Event e = NewEvent(request.lane_id(), request.visit_id());
         e.mutable_assistance_requested()->set_message(request.message());
-        change.response.set_event_sequence(e.sequence());
+        change.response.set_event_sequence(next_sequence_ + change.events.size());
         change.events.push_back(e);
         if (changed) change.rows = [visit = *changed](SQLite::Database& db) { WriteVisitRow(db, visit); };
         return change;
@@ -614,7 +645,7 @@ void Yard::UpsertAppointment(const v1::UpsertAppointmentRequest& request, Reply<
                             appointments_[a.appointment_id()] = a;
                             Change<v1::Appointment> change;
                             change.response = a;
-                            v1::Event e = NewEventLocked("", "");
+                            v1::Event e = NewEvent("", "");
                             e.mutable_appointment_changed()->set_appointment_id(a.appointment_id());
                             e.mutable_appointment_changed()->set_change(v1::APPOINTMENT_CHANGE_UPSERTED);
                             change.events.push_back(e);
@@ -641,7 +672,7 @@ void Yard::CancelAppointment(const v1::CancelAppointmentRequest& request, Reply<
         it->second.set_cancelled(true);
         Change<v1::Appointment> change;
         change.response = it->second;
-        v1::Event e = NewEventLocked("", "");
+        v1::Event e = NewEvent("", "");
         e.mutable_appointment_changed()->set_appointment_id(it->first);
         e.mutable_appointment_changed()->set_change(v1::APPOINTMENT_CHANGE_CANCELLED);
         change.events.push_back(e);
@@ -669,10 +700,10 @@ void Yard::SetCustomsStatus(const v1::SetCustomsStatusRequest& request,
       [&]() -> absl::StatusOr<Change<v1::SetCustomsStatusResponse>> {
         customs_[number] = request.status();
         Change<v1::SetCustomsStatusResponse> change;
-        v1::Event e = NewEventLocked("", "");
+        v1::Event e = NewEvent("", "");
         e.mutable_customs_status_changed()->set_container_number(number);
         e.mutable_customs_status_changed()->set_status(request.status());
-        change.response.set_event_sequence(e.sequence());
+        change.response.set_event_sequence(next_sequence_ + change.events.size());
         change.events.push_back(e);
         change.rows = [number, status = request.status()](SQLite::Database& db) {
           SQLite::Statement q(db, "INSERT OR REPLACE INTO customs (container, status, updated_ms) VALUES (?, ?, ?)");
@@ -768,7 +799,11 @@ void Yard::ResolveTrouble(const v1::ResolveTroubleRequest& request, Reply<v1::Vi
           }
         }
         // Every override goes through the decision again, on today's customs and seal state.
-        gate::DecisionOutcome outcome = DecideLocked(visit, now);
+        const gate::DecisionInput input = DecisionInputLocked(visit, now);
+        gate::DecisionOutcome outcome = gate::Decide(input, policy_);
+        // Only a decision with nothing wrong verifies seals; a clerk's approval does not (an
+        // unlock needs the gate's own verification or an officer).
+        const bool seals_verified = outcome.verdict == gate::Verdict::kOpen;
         switch (request.action()) {
           case v1::CLERK_ACTION_APPROVE: {
             const bool lane_fault = std::any_of(outcome.reasons.begin(), outcome.reasons.end(),
@@ -795,12 +830,13 @@ void Yard::ResolveTrouble(const v1::ResolveTroubleRequest& request, Reply<v1::Vi
                                                 "; comment: ", request.comment());
         Change<v1::Visit> change;
         change.response = visit;
-        change.events.push_back(DecidedEvent(NewEventLocked(visit.lane_id(), visit.visit_id()), visit));
+        change.events.push_back(DecidedEvent(NewEvent(visit.lane_id(), visit.visit_id()), visit));
         change.rows = [visit, clerk = request.clerk_id(), action, detail, now](SQLite::Database& db) {
           WriteVisitRow(db, visit);
           WriteAudit(db, now, clerk, action, visit.visit_id(), detail);
         };
         change.after_commit = OpenBarrierEffect(visit);
+        if (seals_ != nullptr && seals_verified) change.Append(seals_->OnGateOpen(visit.visit_id(), SealIds(input)));
         return change;
       });
 }

@@ -47,14 +47,32 @@ struct EvidenceFrame {
   std::string image;
 };
 
-// Seal state for the decision and for arrival, provided by the seal bridge.
+// What seal work adds to a yard change: events to log (their sequence is assigned by the
+// yard), rows to write in the same transaction, and what to do once it is durable.
+struct SideEffects {
+  std::vector<v1::Event> events;
+  Store::Work rows;
+  std::function<void()> after_commit;
+
+  // Adds `later`'s events, rows and effects after these.
+  void Append(SideEffects later);
+};
+
+// The seal bridge as the yard sees it. Methods are called with the yard's lock held (so seal
+// changes are ordered with the visits that cause them) and must not block.
 class SealDirectory {
  public:
   virtual ~SealDirectory() = default;
+  // A truck reached a gate: seals bound to its plate or containers have arrived.
+  virtual SideEffects OnGateArrival(const std::string& lane_id, const std::string& plate,
+                                    const std::vector<std::string>& containers) = 0;
   // Seals bound to this plate or these containers, or named by an appointment.
   virtual std::vector<gate::SealView> SealsFor(const std::string& plate,
                                                const std::vector<std::string>& containers,
                                                const std::vector<std::string>& seal_ids) = 0;
+  // The gate decided OPEN with these seals intact: verify them, and unlock them once the
+  // decision is durable.
+  virtual SideEffects OnGateOpen(const std::string& visit_id, const std::vector<std::string>& seal_ids) = 0;
 };
 
 class Yard {
@@ -72,9 +90,14 @@ class Yard {
 
   // Validates the parts of an arrival that need no OCR: lane, frame sizes, lane-read fields.
   absl::Status ValidateArrival(const v1::SubmitArrivalRequest& request) const;
-  // If `request` repeats an earlier idempotency key, replies with the first result (after it
-  // is durable) and returns true.
-  bool ReplayIfRepeated(const v1::SubmitArrivalRequest& request, Reply<v1::SubmitArrivalResponse>& reply);
+  // If (scope, key) was used before, replies with the first result once it is durable (or
+  // FailedPrecondition when the request differs) and returns true.
+  template <class Resp>
+  bool ReplayIfRepeated(const std::string& scope, const std::string& key, const std::string& request_hash,
+                        Reply<Resp> reply) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ReplayLocked(scope, key, request_hash, ParseReply(std::move(reply)));
+  }
   // What the lane expects to see, to help the OCR settle ambiguities.
   void ExpectedAt(const std::string& lane_id, std::vector<std::string>* plates,
                   std::vector<std::string>* containers) const;
@@ -101,40 +124,52 @@ class Yard {
   // False once a commit has failed: the yard then refuses every change (fail closed).
   bool healthy() const;
 
- private:
-  // A change computed under the lock: what to reply, which events to log, which rows to write,
-  // and what to do once it is durable.
+  // A change computed under the yard's lock: what to reply, which events to log, which rows to
+  // write, and what to do once it is durable. A change whose status is not OK still commits
+  // its events and rows (a refused seal transition is logged) and then replies with the status.
   template <class Resp>
-  struct Change {
+  struct Change : SideEffects {
+    absl::Status status;
     Resp response;
-    std::vector<v1::Event> events;
-    Store::Work rows;
-    std::function<void()> after_commit;
   };
   template <class Resp>
   using Compute = std::function<absl::StatusOr<Change<Resp>>()>;
 
+  // The one path every change takes: replay a repeated idempotency key (scope + key, with
+  // the request's hash), or run `compute` under the yard's lock, give its events their
+  // sequence numbers, write everything in one batch, then publish and reply. `compute`
+  // returning an error writes nothing. Empty `key`: no idempotency.
+  template <class Resp>
+  void Mutate(const std::string& scope, const std::string& key, const std::string& request_hash,
+              Reply<Resp> reply, Compute<Resp> compute);
+
+ private:
   struct Remembered {
     std::string request_hash;
     std::string response;
   };
+  struct RawChange : SideEffects {
+    absl::Status status;
+    std::string response;
+  };
+  using RawReply = std::function<void(absl::StatusOr<std::string>)>;
 
   Yard(const Config& config, Store* store, LaneHardware* lanes, SealDirectory* seals);
   absl::Status LoadState();
 
-  template <class Resp>
-  void Mutate(const std::string& scope, const std::string& key, const std::string& request_hash,
-              Reply<Resp> reply, Compute<Resp> compute);
-  template <class Resp>
+  void MutateRaw(const std::string& scope, const std::string& key, const std::string& request_hash,
+                 RawReply reply, std::function<absl::StatusOr<RawChange>()> compute);
   bool ReplayLocked(const std::string& scope, const std::string& key, const std::string& request_hash,
-                    Reply<Resp>& reply);
+                    const RawReply& reply);
+  template <class Resp>
+  static RawReply ParseReply(Reply<Resp> reply);
 
   // REQUIRES: mu_ held.
   gate::DecisionInput DecisionInputLocked(const v1::Visit& visit, int64_t now_ms) const;
-  gate::DecisionOutcome DecideLocked(const v1::Visit& visit, int64_t now_ms) const;
   void ApplyOutcomeLocked(const gate::DecisionOutcome& outcome, const std::string& decided_by,
                           v1::Visit* visit) const;
-  v1::Event NewEventLocked(const std::string& lane_id, const std::string& visit_id);
+  // An event stamped now; Mutate gives it its sequence number.
+  static v1::Event NewEvent(const std::string& lane_id, const std::string& visit_id);
   std::function<void()> OpenBarrierEffect(const v1::Visit& visit);
 
   const Config config_;
@@ -153,6 +188,31 @@ class Yard {
   uint64_t next_visit_number_ = 1;                           // guarded by mu_
   bool healthy_ = true;                                      // guarded by mu_
 };
+
+template <class Resp>
+Yard::RawReply Yard::ParseReply(Reply<Resp> reply) {
+  return [reply = std::move(reply)](absl::StatusOr<std::string> bytes) {
+    if (!bytes.ok()) return reply(bytes.status());
+    Resp response;
+    response.ParseFromString(*bytes);
+    reply(std::move(response));
+  };
+}
+
+template <class Resp>
+void Yard::Mutate(const std::string& scope, const std::string& key, const std::string& request_hash,
+                  Reply<Resp> reply, Compute<Resp> compute) {
+  MutateRaw(scope, key, request_hash, ParseReply(std::move(reply)),
+            [compute = std::move(compute)]() -> absl::StatusOr<RawChange> {
+              absl::StatusOr<Change<Resp>> change = compute();
+              if (!change.ok()) return change.status();
+              RawChange raw;
+              raw.status = change->status;
+              change->response.SerializeToString(&raw.response);
+              raw.Append(std::move(*change));
+              return raw;
+            });
+}
 
 // A stable 64-bit fingerprint (FNV-1a) of bytes, as hex: equal across runs and builds.
 std::string Fingerprint(const std::string& bytes);
