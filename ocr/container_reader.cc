@@ -109,7 +109,10 @@ absl::StatusOr<std::vector<FrameCode>> ReadContainers(const cv::Mat& gray, TessP
   }
   TessPool::Lease lease = pool.Acquire();
   int k = 0;
+  int after_sure = -1;  // groups left once a sure read is in hand; -1: none yet
   for (const TextGroup* g : ranked) {
+    if (after_sure == 0) break;
+    if (after_sure > 0) --after_sure;
     absl::StatusOr<LineText> line = lease.Recognize(g->rendered, kAlnum, 7);
     if (!line.ok()) {
       if (trace != nullptr) std::fclose(trace);
@@ -135,6 +138,11 @@ absl::StatusOr<std::vector<FrameCode>> ReadContainers(const cv::Mat& gray, TessP
       }
     }
     AddCandidates(line->text, line->confidences, Choices(*line), g->box, &codes);
+    if (after_sure < 0) {
+      for (const FrameCode& c : codes) {
+        if (c.check_ok && c.corrected == 0 && c.ocr_min >= 0.85) after_sure = options.groups_after_sure;
+      }
+    }
     if (trace != nullptr) {
       std::fprintf(trace, "g%02d %s n=%zu h=%.0f box=%d,%d,%d,%d text='%s' conf=", k - 1,
                    g->vertical ? "column" : "line", g->chars.size(), g->char_height, g->box.x,

@@ -35,7 +35,10 @@ struct FrameCode {
 };
 
 struct ContainerReaderOptions {
-  int max_groups = 14;     // groups recognised per frame, most promising first
+  int max_groups = 10;     // groups recognised per frame, most promising first
+  // After a clean check-digit-valid read, recognise at most this many more groups (for a
+  // second box, a size-type code or a split code) and stop.
+  int groups_after_sure = 3;
   TextFinderOptions finder;
   std::string debug_prefix;  // when set, writes the rendered lines as <prefix>-gNN.png
 };

@@ -17,6 +17,7 @@
 #include "ocr/plate_reader.h"
 #include "ocr/plate_text.h"
 #include "ocr/tess_pool.h"
+#include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 
@@ -66,6 +67,9 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& opti
           absl::StrCat("cannot create debug dir '", options.debug_dir, "': ", ec.message()));
     }
   }
+  // The engine parallelises over frames itself; OpenCV's own worker threads on top of that
+  // only oversubscribe the cores (process-wide setting).
+  cv::setNumThreads(1);
   auto impl = std::make_unique<Impl>();
   absl::StatusOr<std::unique_ptr<TessPool>> latin = TessPool::Create(
       {.language = "eng", .datapath = options.tessdata_dir, .max_engines = options.threads});

@@ -432,8 +432,12 @@ absl::StatusOr<PlateText> ReadCells(const cv::Mat& bin, const std::vector<cv::Re
       tess_conf.push_back(line->confidences[i]);
     }
   }
-  if (tess.size() != n) {
-    // The line read lost or split characters: read each on its own.
+  if (tess.size() != n && classifier != nullptr) {
+    // The line read lost or split characters: the classifier reads each on its own below.
+    tess.assign(n, '?');
+    tess_conf.assign(n, 0.0f);
+  } else if (tess.size() != n) {
+    // No classifier: read each character with Tesseract.
     tess.clear();
     tess_conf.clear();
     for (size_t i = 0; i < n; ++i) {
@@ -544,6 +548,7 @@ absl::StatusOr<std::vector<FramePlate>> ReadPlates(const cv::Mat& bgr, TessPool&
       }
     }
     for (const std::vector<cv::Rect>& cells : layouts) {
+      if (!out.empty() && out.back().valid && out.back().ocr_min >= 0.4) break;
       absl::StatusOr<PlateText> pt = ReadCells(bin, cells, zh, en, options.classifier);
       if (!pt.ok()) return pt.status();
       FramePlate p;

@@ -34,7 +34,7 @@ struct FramePlate {
 };
 
 struct PlateReaderOptions {
-  int max_candidates = 6;       // plate regions recognised per frame
+  int max_candidates = 4;       // plate regions recognised per frame
   const CharClassifier* classifier = nullptr;  // plate characters; Tesseract only when null
   std::string debug_prefix;     // when set, writes crops and binarisations
 };
