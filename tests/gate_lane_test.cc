@@ -60,8 +60,68 @@ class GateLaneTest : public ServerFixture {
     EXPECT_EQ(plc_->CoilRisingEdges(kOpenCoil), 0);
   }
 
+  // An RFID e-seal on the box, applied by an officer; the appointment expects it.
+  void SealTheBox(const std::string& seal_id) {
+    v1::ApplySealRequest apply;
+    apply.set_seal_id(seal_id);
+    apply.set_kind(v1::SEAL_KIND_RFID_ESEAL);
+    apply.add_container_numbers("CSQU3054383");
+    apply.set_plate("粤B12345");
+    apply.set_officer_id("officer-1");
+    grpc::ClientContext ctx;
+    v1::Seal seal;
+    ASSERT_TRUE(Seal()->ApplySeal(&ctx, apply, &seal).ok());
+    v1::UpsertAppointmentRequest req;
+    v1::Appointment* a = req.mutable_appointment();
+    a->set_appointment_id("A1");
+    a->set_plate("粤B12345");
+    a->set_direction(v1::DIRECTION_IN);
+    v1::ContainerMove* m = a->add_containers();
+    m->set_container_number("CSQU3054383");
+    m->set_transaction_type(v1::TRANSACTION_TYPE_RECEIVE_IMPORT);
+    m->set_seal_id(seal_id);
+    m->set_customs_release_required(true);
+    grpc::ClientContext ctx2;
+    v1::Appointment out;
+    ASSERT_TRUE(Terminal()->UpsertAppointment(&ctx2, req, &out).ok());
+  }
+
+  v1::Seal GetSeal(const std::string& seal_id) {
+    v1::GetSealRequest req;
+    req.set_seal_id(seal_id);
+    grpc::ClientContext ctx;
+    v1::Seal out;
+    EXPECT_TRUE(Seal()->GetSeal(&ctx, req, &out).ok());
+    return out;
+  }
+
   std::unique_ptr<ModbusTestServer> plc_;
 };
+
+TEST_F(GateLaneTest, IntactSealedReleasedAppointedTruckOpensAndTheSealIsVerified) {
+  SealTheBox("RF-0001");
+  const v1::Visit v = Arrive("L1", "粤B12345", {"CSQU3054383"});
+  ASSERT_EQ(v.decision(), v1::DECISION_OPEN) << v.DebugString();
+  EXPECT_TRUE(Eventually([&] { return plc_->CoilRisingEdges(kOpenCoil) == 1; }));
+  EXPECT_EQ(GetSeal("RF-0001").state(), v1::SEAL_STATE_VERIFIED);
+}
+
+TEST_F(GateLaneTest, SealAlarmIsTroubleAndTheCoilStaysOff) {
+  SealTheBox("RF-0002");
+  v1::ReportSealEventRequest tamper;
+  tamper.set_seal_id("RF-0002");
+  tamper.set_kind(v1::SEAL_EVENT_KIND_TAMPERED);
+  tamper.set_officer_id("officer-1");
+  grpc::ClientContext ctx;
+  v1::Seal seal;
+  ASSERT_TRUE(Seal()->ReportSealEvent(&ctx, tamper, &seal).ok());
+  const v1::Visit v = Arrive("L1", "粤B12345", {"CSQU3054383"});
+  EXPECT_EQ(v.decision(), v1::DECISION_TROUBLE);
+  ASSERT_EQ(v.reasons_size(), 1) << v.DebugString();
+  EXPECT_EQ(v.reasons(0).code(), v1::REASON_CODE_SEAL_ALARM);
+  ExpectOpenCoilStaysOff();
+  EXPECT_EQ(GetSeal("RF-0002").state(), v1::SEAL_STATE_ALARM);
+}
 
 TEST_F(GateLaneTest, AppointedReleasedTruckOpensAndTheOpenCoilGoesOn) {
   const v1::Visit v = Arrive("L1", "粤B12345", {"CSQU3054383"});
