@@ -98,7 +98,8 @@ cv::Mat CharClassifier::AugmentedGlyph(Synthesizer& synth, const std::string& ch
   cv::resize(ink, ink, cv::Size(std::max(4, static_cast<int>(h * target_aspect)), h), 0, 0,
              cv::INTER_AREA);
   // Stroke weight.
-  const int weight = static_cast<int>(rng() % 5) - 2;
+  // Plate faces are heavy: bias the stroke weight towards bold.
+  const int weight = ch.size() == 1 ? static_cast<int>(rng() % 5) - 2 : static_cast<int>(rng() % 6) - 1;
   if (weight > 0) cv::dilate(ink, ink, cv::Mat(), cv::Point(-1, -1), weight);
   if (weight < 0) cv::erode(ink, ink, cv::Mat(), cv::Point(-1, -1), -weight);
   // Canvas with margin, rotation and shear.

@@ -466,6 +466,16 @@ absl::StatusOr<PlateText> ReadCells(const cv::Mat& bin, const std::vector<cv::Re
     if (classifier != nullptr) {
       auto top = classifier->Classify(GlyphImage(bin, cells[i + 1], 48),
                                       i == 0 ? CharSet::kLetter : CharSet::kAlnum);
+      if (i > 0) {
+        // After the office letter, digits are several times likelier than letters.
+        double sum = 0;
+        for (auto& [l, p] : top) {
+          if (std::isalpha(static_cast<unsigned char>(l[0]))) p *= 0.35f;
+          sum += p;
+        }
+        for (auto& [l, p] : top) p = static_cast<float>(p / std::max(sum, 1e-9));
+        std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+      }
       if (!top.empty()) {
         if (top[0].first == tc) {
           c = 1 - (1 - c) * (1 - top[0].second * 0.5f);
