@@ -422,15 +422,41 @@ absl::StatusOr<PlateText> ReadCells(const cv::Mat& bin, const std::vector<cv::Re
   std::sort(hs.begin(), hs.end());
   g.char_height = hs[hs.size() / 2];
   const size_t n = g.chars.size();
-  absl::StatusOr<LineText> line = latin.Recognize(RenderLine(g, 0, n, 40), Latin(), 7);
-  if (!line.ok()) return line.status();
   std::string tess;
   std::vector<float> tess_conf;
-  for (size_t i = 0; i < line->symbols.size(); ++i) {
-    if (line->symbols[i].size() == 1 && std::isalnum(static_cast<unsigned char>(line->symbols[i][0]))) {
-      tess += line->symbols[i];
-      tess_conf.push_back(line->confidences[i]);
+  auto read_line = [&](const cv::Mat& img) -> absl::Status {
+    absl::StatusOr<LineText> line = latin.Recognize(img, Latin(), 7);
+    if (!line.ok()) return line.status();
+    tess.clear();
+    tess_conf.clear();
+    for (size_t i = 0; i < line->symbols.size(); ++i) {
+      if (line->symbols[i].size() == 1 &&
+          std::isalnum(static_cast<unsigned char>(line->symbols[i][0]))) {
+        tess += line->symbols[i];
+        tess_conf.push_back(line->confidences[i]);
+      }
     }
+    return absl::OkStatus();
+  };
+  // First the plate itself right of the province, where Tesseract segments on its own; then
+  // the segmented characters re-laid as a clean line.
+  {
+    cv::Rect region = cells[1];
+    for (size_t i = 2; i < cells.size(); ++i) region |= cells[i];
+    region.x = std::max(0, region.x - region.height / 10);
+    region.width = std::min(bin.cols - region.x, region.width + region.height / 5);
+    region.y = std::max(0, region.y - region.height / 10);
+    region.height = std::min(bin.rows - region.y, region.height + region.height / 5);
+    cv::Mat crop;
+    cv::copyMakeBorder(bin(region), crop, 10, 10, 10, 10, cv::BORDER_CONSTANT, cv::Scalar(255));
+    const double s = 50.0 / std::max(1, region.height);
+    cv::resize(crop, crop, cv::Size(), s, s, cv::INTER_AREA);
+    absl::Status st = read_line(crop);
+    if (!st.ok()) return st;
+  }
+  if (tess.size() != n) {
+    absl::Status st = read_line(RenderLine(g, 0, n, 40));
+    if (!st.ok()) return st;
   }
   if (tess.size() != n && classifier != nullptr) {
     // The line read lost or split characters: the classifier reads each on its own below.
