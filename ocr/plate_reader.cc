@@ -261,6 +261,18 @@ bool Segment(const cv::Mat& bin, const cv::Rect& area, int tail_len, Segmented* 
   return right - left > cw * 0.5;
 }
 
+// At least four character-sized components side by side: cheap evidence of writing.
+bool LooksLikeText(const cv::Mat& bin) {
+  cv::Mat labels, stats, cent;
+  const int n = cv::connectedComponentsWithStats(255 - bin, labels, stats, cent, 8, CV_32S);
+  int chars = 0;
+  for (int i = 1; i < n; ++i) {
+    const int h = stats.at<int>(i, cv::CC_STAT_HEIGHT), w = stats.at<int>(i, cv::CC_STAT_WIDTH);
+    if (h > 0.25 * bin.rows && h < 0.95 * bin.rows && w < 0.25 * bin.cols && w * 8 > h) ++chars;
+  }
+  return chars >= 4;
+}
+
 // A row of character cells fitted to a binary plate.
 struct Cells {
   std::vector<cv::Rect> rects;
@@ -544,6 +556,7 @@ absl::StatusOr<std::vector<FramePlate>> ReadPlates(const cv::Mat& bgr, TessPool&
     }
     ++k;
     const int W = bin.cols, H = bin.rows;
+    if (!LooksLikeText(bin)) continue;  // a blue door panel, not a plate
     std::vector<std::vector<cv::Rect>> layouts;
     if (double_row) {
       // Top row: province and office letter; bottom row: five characters.
