@@ -141,9 +141,13 @@ grpc::ServerWriteReactor<v1::Event>* TerminalServiceImpl::Subscribe(grpc::Callba
 
 grpc::ServerUnaryReactor* TerminalServiceImpl::ListTroubleVisits(grpc::CallbackServerContext* ctx,
                                                                  const v1::ListTroubleVisitsRequest* request,
-                                                                 v1::ListVisitsResponse* response) {
-  return FinishNow(ctx, absl::StatusOr<v1::ListVisitsResponse>(yard_->ListTroubleVisits(request->lane_id())),
-                   response);
+                                                                 v1::ListTroubleVisitsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  // Frames come from the store: read them on a worker.
+  workers_->Run([this, reactor, request, response] {
+    FinishWith(reactor, response)(yard_->ListTroubleVisits(*request));
+  });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* TerminalServiceImpl::ResolveTrouble(grpc::CallbackServerContext* ctx,

@@ -89,7 +89,7 @@ class TerminalServiceImpl final : public v1::TerminalService::CallbackService {
                                                   const v1::SubscribeRequest* request) override;
   grpc::ServerUnaryReactor* ListTroubleVisits(grpc::CallbackServerContext* ctx,
                                               const v1::ListTroubleVisitsRequest* request,
-                                              v1::ListVisitsResponse* response) override;
+                                              v1::ListTroubleVisitsResponse* response) override;
   grpc::ServerUnaryReactor* ResolveTrouble(grpc::CallbackServerContext* ctx,
                                            const v1::ResolveTroubleRequest* request,
                                            v1::Visit* response) override;

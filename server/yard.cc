@@ -420,6 +420,17 @@ void Yard::ApplyOutcomeLocked(const gate::DecisionOutcome& outcome, const std::s
   visit->set_driver_message_zh(outcome.message_zh);
   visit->set_driver_message_en(outcome.message_en);
   visit->set_decided_by(decided_by);
+  visit->clear_transactions();
+  const auto a = appointments_.find(outcome.appointment_id);
+  if (a == appointments_.end()) return;
+  for (const v1::ContainerMove& m : a->second.containers()) {
+    v1::Transaction* t = visit->add_transactions();
+    t->set_container_number(m.container_number());
+    t->set_transaction_type(m.transaction_type());
+    t->set_on_truck(gate::ContainerOnTruck(static_cast<gate::TransactionType>(m.transaction_type()),
+                                           ToGate(visit->direction())));
+    for (const v1::FieldRead& c : visit->containers()) t->set_seen(t->seen() || c.text() == m.container_number());
+  }
 }
 
 std::function<void()> Yard::OpenBarrierEffect(const v1::Visit& visit) {
@@ -741,14 +752,35 @@ absl::StatusOr<v1::Visit> Yard::GetVisit(const std::string& visit_id) const {
   return it->second;
 }
 
-v1::ListVisitsResponse Yard::ListTroubleVisits(const std::string& lane_id) const {
-  v1::ListVisitsResponse response;
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [id, visit] : visits_) {
-    if (visit.decision() != v1::DECISION_TROUBLE || visit.passed()) continue;
-    if (!lane_id.empty() && visit.lane_id() != lane_id) continue;
-    *response.add_visits() = visit;
+absl::StatusOr<v1::ListTroubleVisitsResponse> Yard::ListTroubleVisits(
+    const v1::ListTroubleVisitsRequest& request) const {
+  v1::ListTroubleVisitsResponse response;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, visit] : visits_) {
+      if (visit.decision() != v1::DECISION_TROUBLE || visit.passed()) continue;
+      if (!request.lane_id().empty() && visit.lane_id() != request.lane_id()) continue;
+      v1::TroubleCase* c = response.add_cases();
+      *c->mutable_visit() = visit;
+      const auto a = appointments_.find(visit.appointment_id());
+      if (a != appointments_.end()) *c->mutable_expected() = a->second;
+    }
   }
+  if (!request.include_frames() || response.cases().empty()) return response;
+  absl::Status read = store_->Read([&](SQLite::Database& db) {
+    SQLite::Statement q(db, "SELECT camera, image FROM visit_frames WHERE visit_id = ? ORDER BY idx");
+    for (v1::TroubleCase& c : *response.mutable_cases()) {
+      q.bind(1, c.visit().visit_id());
+      while (q.executeStep()) {
+        v1::EvidenceFrame* f = c.add_frames();
+        f->set_camera(q.getColumn(0).getString());
+        const SQLite::Column image = q.getColumn(1);
+        f->set_image(static_cast<const char*>(image.getBlob()), static_cast<size_t>(image.getBytes()));
+      }
+      q.reset();
+    }
+  });
+  if (!read.ok()) return read;
   return response;
 }
 

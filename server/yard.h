@@ -114,7 +114,9 @@ class Yard {
                         Reply<v1::SetCustomsStatusResponse> reply);
   absl::StatusOr<v1::ListVisitsResponse> ListVisits(const v1::ListVisitsRequest& request) const;
   absl::StatusOr<v1::Visit> GetVisit(const std::string& visit_id) const;
-  v1::ListVisitsResponse ListTroubleVisits(const std::string& lane_id) const;
+  // The trouble desk's queue, oldest first. Reads frames from the store when asked: not for
+  // gRPC callback threads then.
+  absl::StatusOr<v1::ListTroubleVisitsResponse> ListTroubleVisits(const v1::ListTroubleVisitsRequest& request) const;
   void ResolveTrouble(const v1::ResolveTroubleRequest& request, Reply<v1::Visit> reply);
 
   // Records something that happened outside a request (a lane fault, a device report) as an

@@ -269,10 +269,10 @@ class Client {
     v1::ListTroubleVisitsRequest req;
     req.set_lane_id(a.Get("--lane"));
     grpc::ClientContext ctx;
-    v1::ListVisitsResponse resp;
+    v1::ListTroubleVisitsResponse resp;
     const grpc::Status s = terminal_->ListTroubleVisits(&ctx, req, &resp);
     if (!s.ok()) return Fail(s);
-    for (const v1::Visit& v : resp.visits()) std::printf("%s\n", ToJson(v).c_str());
+    for (const v1::TroubleCase& c : resp.cases()) std::printf("%s\n", ToJson(c).c_str());
     return 0;
   }
 

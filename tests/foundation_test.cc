@@ -1,6 +1,7 @@
 // The foundation's "Done when", through real gRPC against an in-process server on loopback
 // with a real SQLite file.
 #include <algorithm>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -66,6 +67,10 @@ TEST_F(FoundationTest, MatchingVisitOpensAndWrongCheckDigitIsTroubleNamingTheCon
   EXPECT_EQ(open.decision(), v1::DECISION_OPEN);
   EXPECT_EQ(open.appointment_id(), "A1");
   EXPECT_EQ(open.reasons_size(), 0);
+  ASSERT_EQ(open.transactions_size(), 1);
+  EXPECT_EQ(open.transactions(0).container_number(), "CSQU3054383");
+  EXPECT_TRUE(open.transactions(0).on_truck());
+  EXPECT_TRUE(open.transactions(0).seen());
 
   const v1::Visit trouble = Arrive("L1", "粤B12345", {"CSQU3054384"});
   EXPECT_EQ(trouble.decision(), v1::DECISION_TROUBLE);
@@ -326,6 +331,37 @@ TEST_F(FoundationTest, PassageReturnsTheEmptyAtOnce) {
   EXPECT_EQ(events[2].container_returned().container_number(), "TGHU1643396");
   // A used appointment does not open the gate a second time.
   EXPECT_EQ(Arrive("L1", "粤B12345", {"TGHU1643396"}).decision(), v1::DECISION_TROUBLE);
+}
+
+TEST_F(FoundationTest, DecisionRulesReloadWithoutARestart) {
+  StopServer();
+  const std::string path = config().data_dir + "/yardgate.conf";
+  auto write = [&](const std::string& blacklist) {
+    std::ofstream(path) << "[decision]\nblacklisted_plates = " << blacklist
+                        << "\n[lane L1]\ndirection = in\n[lane L2]\ndirection = out\n";
+  };
+  write("");
+  absl::StatusOr<server::Config> loaded = server::LoadConfig(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  loaded->data_dir = config().data_dir;
+  loaded->grpc_listen = "127.0.0.1:0";
+  config() = *loaded;
+  StartServer();
+  Book("A1", "粤B12345", {"CSQU3054383"});
+  EXPECT_EQ(Arrive("L1", "粤B12345", {"CSQU3054383"}).decision(), v1::DECISION_OPEN);
+
+  write("粤B12345");
+  ASSERT_TRUE(server()->Reload().ok());
+  const v1::Visit denied = Arrive("L1", "粤B12345", {"CSQU3054383"});
+  EXPECT_EQ(denied.decision(), v1::DECISION_DENY);
+  EXPECT_EQ(denied.reasons(0).code(), v1::REASON_CODE_BLACKLISTED);
+
+  // A broken file is refused and the rules in force stay.
+  std::ofstream(path) << "[decision]\nauto_threshold = lots\n";
+  const absl::Status bad = server()->Reload();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.message().find("line 2"), std::string::npos) << bad;
+  EXPECT_EQ(Arrive("L1", "粤B12345", {"CSQU3054383"}).decision(), v1::DECISION_DENY);
 }
 
 }  // namespace

@@ -185,10 +185,15 @@ TEST_F(GateLaneTest, ClerkApprovalOpensTheBarrierAndIsAudited) {
   {
     grpc::ClientContext ctx;
     v1::ListTroubleVisitsRequest req;
-    v1::ListVisitsResponse desk;
+    v1::ListTroubleVisitsResponse desk;
     ASSERT_TRUE(Terminal()->ListTroubleVisits(&ctx, req, &desk).ok());
-    ASSERT_EQ(desk.visits_size(), 1);
-    EXPECT_EQ(desk.visits(0).visit_id(), trouble.visit_id());
+    ASSERT_EQ(desk.cases_size(), 1);
+    EXPECT_EQ(desk.cases(0).visit().visit_id(), trouble.visit_id());
+    // The clerk sees the reads with their confidences, the reasons and what was expected.
+    EXPECT_DOUBLE_EQ(desk.cases(0).visit().plate().confidence(), 0.6);
+    EXPECT_EQ(desk.cases(0).visit().reasons(0).code(), v1::REASON_CODE_LOW_CONFIDENCE);
+    EXPECT_EQ(desk.cases(0).expected().appointment_id(), "A1");
+    EXPECT_EQ(desk.cases(0).expected().containers(0).container_number(), "CSQU3054383");
   }
   ExpectOpenCoilStaysOff();
 
@@ -207,9 +212,9 @@ TEST_F(GateLaneTest, ClerkApprovalOpensTheBarrierAndIsAudited) {
   // The desk is empty and the audit trail names who, when and what.
   grpc::ClientContext ctx2;
   v1::ListTroubleVisitsRequest list;
-  v1::ListVisitsResponse desk;
+  v1::ListTroubleVisitsResponse desk;
   ASSERT_TRUE(Terminal()->ListTroubleVisits(&ctx2, list, &desk).ok());
-  EXPECT_EQ(desk.visits_size(), 0);
+  EXPECT_EQ(desk.cases_size(), 0);
   SQLite::Database db(config().data_dir + "/yardgate.db", SQLite::OPEN_READONLY);
   SQLite::Statement q(db, "SELECT actor, action, visit_id, detail, time_ms FROM audit");
   ASSERT_TRUE(q.executeStep());

@@ -63,6 +63,16 @@ TEST_F(OcrArrivalTest, FramesAreReadFusedAndDecided) {
     for (const v1::Reason& r : visit.reasons()) EXPECT_EQ(r.code(), v1::REASON_CODE_LOW_CONFIDENCE) << visit.DebugString();
   }
   // The frame is kept as evidence for the trouble desk.
+  if (visit.decision() == v1::DECISION_TROUBLE) {
+    v1::ListTroubleVisitsRequest req;
+    req.set_include_frames(true);
+    grpc::ClientContext ctx;
+    v1::ListTroubleVisitsResponse desk;
+    ASSERT_TRUE(Terminal()->ListTroubleVisits(&ctx, req, &desk).ok());
+    ASSERT_EQ(desk.cases_size(), 1);
+    ASSERT_EQ(desk.cases(0).frames_size(), 1);
+    EXPECT_EQ(desk.cases(0).frames(0).image(), Jpeg(img.bgr));
+  }
   SQLite::Database db(config().data_dir + "/yardgate.db", SQLite::OPEN_READONLY);
   SQLite::Statement q(db, "SELECT camera, length(image) FROM visit_frames WHERE visit_id = ?");
   q.bind(1, visit.visit_id());
