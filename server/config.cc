@@ -80,6 +80,11 @@ absl::Status SetDecision(Config& c, int line, const std::string& key, const std:
     if (!v.ok()) return v.status();
     if (*v < 0 || *v > 1) return LineError(line, absl::StrCat(key, " must be within [0, 1]"));
     p.company_inspection_ratio[key.substr(17)] = *v;
+  } else if (key == "clerks") {
+    c.clerks.clear();
+    for (absl::string_view id : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+      c.clerks.push_back(Trim(std::string(id)));
+    }
   } else if (key == "blacklisted_plates") {
     p.blacklisted_plates.clear();
     for (absl::string_view plate : absl::StrSplit(value, ',', absl::SkipWhitespace())) {

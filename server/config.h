@@ -68,6 +68,8 @@ struct Config {
   int unlock_ttl_ms = 5000;
 
   gate::DecisionPolicy policy;
+  // Clerks allowed to resolve trouble visits. Empty: nobody may (fail closed).
+  std::vector<std::string> clerks;
   SealConfig seals;
   std::vector<LaneConfig> lanes;
 

@@ -36,7 +36,7 @@ class ServerProcess {
     pid_ = fork();
     if (pid_ == 0) {
       execl(YARDGATE_SERVER_BIN, YARDGATE_SERVER_BIN, "--data-dir", data_dir.c_str(), "--grpc-listen",
-            address_.c_str(), static_cast<char*>(nullptr));
+            address_.c_str(), "--jt808-listen", "127.0.0.1:0", static_cast<char*>(nullptr));
       _exit(127);
     }
   }

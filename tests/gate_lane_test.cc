@@ -225,6 +225,20 @@ TEST_F(GateLaneTest, ClerkApprovalOpensTheBarrierAndIsAudited) {
   EXPECT_GT(q.getColumn(4).getInt64(), 0);
 }
 
+TEST_F(GateLaneTest, OnlyAuthorisedClerksResolveTrouble) {
+  const v1::Visit trouble = ArriveWithConfidence("粤B12345", {"CSQU3054383"}, 0.6);
+  v1::ResolveTroubleRequest req;
+  req.set_visit_id(trouble.visit_id());
+  req.set_clerk_id("driver-himself");
+  req.set_action(v1::CLERK_ACTION_APPROVE);
+  grpc::ClientContext ctx;
+  v1::Visit out;
+  const grpc::Status s = Terminal()->ResolveTrouble(&ctx, req, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(s.error_message().find("driver-himself"), std::string::npos);
+  ExpectOpenCoilStaysOff();
+}
+
 TEST_F(GateLaneTest, ClerkCannotOpenALaneWithAFault) {
   const v1::Visit trouble = ArriveWithConfidence("粤B12345", {"CSQU3054383"}, 0.6);
   plc_->Stop();

@@ -25,6 +25,9 @@ ServerFixture::ServerFixture() {
   config_ = server::DefaultConfig();
   config_.data_dir = dir_.path();
   config_.grpc_listen = "127.0.0.1:0";
+  config_.jt808_listen = "127.0.0.1:0";
+  config_.clerks = {"clerk-7"};
+  config_.seals.officers = {"officer-1"};
 }
 
 ServerFixture::~ServerFixture() { StopServer(); }

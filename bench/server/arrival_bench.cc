@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   yardgate::server::Config config = yardgate::server::DefaultConfig();
   config.data_dir = dir;
   config.grpc_listen = "127.0.0.1:0";
+  config.jt808_listen = "127.0.0.1:0";
   auto server = yardgate::server::YardgateServer::Start(config);
   if (!server.ok()) {
     std::fprintf(stderr, "%s\n", std::string(server.status().message()).c_str());
