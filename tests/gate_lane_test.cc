@@ -18,16 +18,6 @@ constexpr int kCloseCoil = 1;
 constexpr int kSafetyLoop = 1;
 constexpr int kClosingLoop = 2;
 
-// Polls `condition` until it holds or `ms` pass.
-bool Eventually(const std::function<bool()>& condition, int ms = 3000) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return condition();
-}
-
 class GateLaneTest : public ServerFixture {
  protected:
   void SetUp() override {

@@ -10,15 +10,6 @@
 namespace yardgate::testing {
 namespace {
 
-bool Eventually(const std::function<bool()>& condition, int ms = 5000) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return condition();
-}
-
 class SealGateTest : public ServerFixture {
  protected:
   void SetUp() override {

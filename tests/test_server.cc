@@ -1,6 +1,7 @@
 #include "tests/test_server.h"
 
 #include <random>
+#include <thread>
 
 namespace yardgate::testing {
 
@@ -105,20 +106,12 @@ void ServerFixture::SetCustoms(const std::string& container, v1::CustomsStatus s
 
 std::vector<v1::Event> ServerFixture::ReadEvents(uint64_t after, size_t count,
                                                 const std::function<bool(const v1::Event&)>& keep) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(Deadline());
-  v1::SubscribeRequest req;
-  req.set_after_sequence(after);
-  auto stub = Terminal();
-  auto reader = stub->Subscribe(&ctx, req);
-  std::vector<v1::Event> events;
-  v1::Event e;
-  while (events.size() < count && reader->Read(&e)) {
-    if (!keep || keep(e)) events.push_back(e);
-  }
-  ctx.TryCancel();
-  reader->Finish();
-  return events;
+  std::vector<v1::Event> kept;
+  ReadUntil(after, [&](const std::vector<v1::Event>& read) {
+    if (!read.empty() && (!keep || keep(read.back()))) kept.push_back(read.back());
+    return kept.size() >= count;
+  });
+  return kept;
 }
 
 std::vector<v1::Event> ServerFixture::ReadUntil(
@@ -135,6 +128,15 @@ std::vector<v1::Event> ServerFixture::ReadUntil(
   ctx.TryCancel();
   reader->Finish();
   return events;
+}
+
+bool Eventually(const std::function<bool()>& condition, int ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return condition();
 }
 
 }  // namespace yardgate::testing

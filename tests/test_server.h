@@ -76,6 +76,9 @@ class ServerFixture : public ::testing::Test {
 
 std::chrono::system_clock::time_point Deadline(int seconds = 10);
 
+// Polls `condition` until it holds or `ms` milliseconds pass; returns whether it held.
+bool Eventually(const std::function<bool()>& condition, int ms = 5000);
+
 }  // namespace yardgate::testing
 
 #endif  // YARDGATE_TESTS_TEST_SERVER_H_
