@@ -4,6 +4,7 @@
 #ifndef YARDGATE_SEAL_BRIDGE_DEVICE_REPORT_H_
 #define YARDGATE_SEAL_BRIDGE_DEVICE_REPORT_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +43,9 @@ struct DeviceReport {
   bool blind_area = false;               // 0x0704 type 1: replayed after a coverage gap
   std::vector<AdditionalItem> raw_items;
   std::vector<std::string> warnings;
+  // Set only when the gateway runs with ack_reports_when_durable: call it once when the
+  // report is safe; the device's frame is acknowledged when all its reports are. Any thread.
+  std::function<void()> acknowledge;
 };
 
 // Builds a report from a decoded 0x0200 body.

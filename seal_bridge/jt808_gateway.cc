@@ -487,8 +487,8 @@ class Jt808Gateway::Loop {
           reply(kResultBadMessage);
           return;
         }
-        reply(kResultOk);
-        Deliver(c, *l, false, false);
+        std::function<void()> ack = DeferAck(c, h, acked, 1, reply);
+        Deliver(c, *l, false, false, ack);
         return;
       }
       case kBatchLocation: {
@@ -498,8 +498,8 @@ class Jt808Gateway::Loop {
           reply(kResultBadMessage);
           return;
         }
-        reply(kResultOk);
-        for (const Location& l : b->locations) Deliver(c, l, true, b->type == 1);
+        std::function<void()> ack = DeferAck(c, h, acked, b->locations.size(), reply);
+        for (const Location& l : b->locations) Deliver(c, l, true, b->type == 1, ack);
         return;
       }
       case kUplinkPassThrough: {
@@ -540,11 +540,33 @@ class Jt808Gateway::Loop {
     online_.insert(device_id);
   }
 
-  void Deliver(Conn& c, const Location& l, bool batch, bool blind) {
+  // Acknowledges a report frame now, or returns what acknowledges it once each of its
+  // `reports` reports has been acknowledged by the listener (ack_reports_when_durable).
+  template <class ReplyNow>
+  std::function<void()> DeferAck(Conn& c, const Jt808Header& h, bool acked, size_t reports,
+                                 const ReplyNow& reply) {
+    if (!options_.ack_reports_when_durable || acked || reports == 0) {
+      reply(kResultOk);
+      return nullptr;
+    }
+    auto remaining = std::make_shared<std::atomic<size_t>>(reports);
+    return [this, remaining, conn_id = c.id, h] {
+      if (remaining->fetch_sub(1) != 1) return;
+      absl::MutexLock lock(&queue_mu_);
+      if (stopping_) return;  // the device resends it to the next platform
+      queue_.push_back([this, conn_id, h] {
+        if (Conn* conn = Find(conn_id); conn != nullptr && !conn->dead) Reply(*conn, h, kResultOk);
+      });
+      Wake();
+    };
+  }
+
+  void Deliver(Conn& c, const Location& l, bool batch, bool blind, std::function<void()> ack) {
     DeviceReport r = MakeDeviceReport(c.device_id, l, c.v2019, absl::Now(),
                                       options_.low_battery_percent);
     r.from_batch = batch;
     r.blind_area = blind;
+    r.acknowledge = std::move(ack);
     Bump(counters_.reports);
     if (!batch && r.unlock_result.has_value()) {
       ResolveUnlock(c.device_id,

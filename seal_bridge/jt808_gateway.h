@@ -66,6 +66,10 @@ struct Jt808GatewayOptions {
   std::string auth_secret = "yardgate-jt808";
   std::string unlock_password = "888888";  // static password of the lock family
   int low_battery_percent = 10;
+  // false: a 0x0200 / 0x0704 is acknowledged (0x8001) as soon as it is decoded. true: only
+  // when the listener calls the report's `acknowledge` (after it is durably stored, say), so a
+  // report the platform could still lose is never acknowledged and the device sends it again.
+  bool ack_reports_when_durable = false;
   // Optional: decides whether a registering terminal gets an auth code. When it returns
   // false the 0x8100 carries result 4 (terminal unknown) and no code. Called on the gateway
   // thread: must not block. Unset: every terminal is accepted.

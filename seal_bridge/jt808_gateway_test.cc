@@ -491,3 +491,45 @@ TEST_F(GatewayTest, HoldsAThousandDevices) {
 
 }  // namespace
 }  // namespace yardgate::seal
+
+namespace yardgate::seal {
+namespace {
+
+TEST_F(GatewayTest, DurableModeAcknowledgesAReportOnlyWhenTheListenerSaysItIsSafe) {
+  Jt808GatewayOptions o;
+  o.ack_reports_when_durable = true;
+  StartGateway(o);
+  RawClient device(gateway_->port());
+  ASSERT_TRUE(device.connected());
+  ASSERT_TRUE(device.Login());
+  device.Send(kLocationReport, SimpleLocation(22.5, 114.0), 7);
+  ASSERT_TRUE(listener_.WaitFor([](RecordingListener& l) { return l.reports_.size() == 1; }));
+  // Not safe yet: no acknowledgement reaches the device.
+  EXPECT_FALSE(device.Read(absl::Milliseconds(200)).has_value());
+  const DeviceReport report = listener_.all_reports()[0];
+  ASSERT_TRUE(report.acknowledge);
+  report.acknowledge();  // from the test thread, as the store's writer would
+  std::optional<Jt808Frame> ack = device.Read();
+  ASSERT_TRUE(ack.has_value());
+  ASSERT_EQ(ack->header.msg_id, kPlatformGeneralResponse);
+  absl::StatusOr<GeneralResponse> g = DecodeGeneralResponse(ack->body);
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(g->reply_serial, 7);
+  EXPECT_EQ(g->reply_id, kLocationReport);
+  EXPECT_EQ(g->result, 0);
+}
+
+TEST_F(GatewayTest, ImmediateModeAcknowledgesOnReceipt) {
+  StartGateway();
+  RawClient device(gateway_->port());
+  ASSERT_TRUE(device.Login());
+  device.Send(kLocationReport, SimpleLocation(22.5, 114.0), 8);
+  std::optional<Jt808Frame> ack = device.Read();
+  ASSERT_TRUE(ack.has_value());
+  EXPECT_EQ(ack->header.msg_id, kPlatformGeneralResponse);
+  ASSERT_TRUE(listener_.WaitFor([](RecordingListener& l) { return l.reports_.size() == 1; }));
+  EXPECT_FALSE(listener_.all_reports()[0].acknowledge);
+}
+
+}  // namespace
+}  // namespace yardgate::seal

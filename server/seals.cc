@@ -204,6 +204,8 @@ absl::Status Seals::StartGateway(Yard* yard) {
   yard_ = yard;
   seal::Jt808GatewayOptions options;
   options.listen = config_.jt808_listen;
+  // A position is acknowledged to the lock only once it is on disk.
+  options.ack_reports_when_durable = true;
   absl::StatusOr<std::unique_ptr<seal::Jt808Gateway>> gateway = seal::Jt808Gateway::Start(options, this);
   if (!gateway.ok()) {
     return absl::UnavailableError(absl::StrCat("JT/T 808 gateway: ", gateway.status().message()));
@@ -421,7 +423,11 @@ SideEffects Seals::OnGateOpen(const std::string& visit_id, const std::vector<std
 
 void Seals::OnReport(const seal::DeviceReport& report) {
   yard_->Mutate<v1::Seal>(
-      "device-report", "", "", [](absl::StatusOr<v1::Seal>) {},
+      "device-report", "", "",
+      [ack = report.acknowledge](absl::StatusOr<v1::Seal> stored) {
+        // Not stored: no acknowledgement, so the lock sends the report again.
+        if (stored.ok() && ack) ack();
+      },
       [&]() -> absl::StatusOr<Yard::Change<v1::Seal>> {
         const seal::DeviceReportOutcome outcome = book_.OnDeviceReport(report);
         Yard::Change<v1::Seal> out = ToChange<v1::Seal>(outcome.change);
