@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdio>
 #include <map>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -107,13 +108,15 @@ absl::StatusOr<std::vector<FrameCode>> ReadContainers(const cv::Mat& gray, TessP
   if (!options.debug_prefix.empty()) {
     trace = std::fopen((options.debug_prefix + "-containers.txt").c_str(), "w");
   }
-  TessPool::Lease lease = pool.Acquire();
+  // Held for the first pass only: the second pass takes its own (the pool may have one).
+  std::optional<TessPool::Lease> lease;
+  lease.emplace(pool.Acquire());
   int k = 0;
   int after_sure = -1;  // groups left once a sure read is in hand; -1: none yet
   for (const TextGroup* g : ranked) {
     if (after_sure == 0) break;
     if (after_sure > 0) --after_sure;
-    absl::StatusOr<LineText> line = lease.Recognize(g->rendered, kAlnum, 7);
+    absl::StatusOr<LineText> line = lease->Recognize(g->rendered, kAlnum, 7);
     if (!line.ok()) {
       if (trace != nullptr) std::fclose(trace);
       return line.status();
@@ -125,7 +128,7 @@ absl::StatusOr<std::vector<FrameCode>> ReadContainers(const cv::Mat& gray, TessP
     // The boxed check digit is often lost: read the last character again on its own.
     if (MissingCheckDigit(line->text) && g->chars.size() >= 2) {
       cv::Mat last = RenderLine(*g, g->chars.size() - 1, g->chars.size(), 40);
-      absl::StatusOr<LineText> digit = lease.Recognize(last, kDigits, 10);
+      absl::StatusOr<LineText> digit = lease->Recognize(last, kDigits, 10);
       if (digit.ok() && digit->symbols.size() == 1) {
         const std::string compact = Compact(line->text);
         if (compact.size() >= 10) {
@@ -210,6 +213,31 @@ absl::StatusOr<std::vector<FrameCode>> ReadContainers(const cv::Mat& gray, TessP
                    c.confidence, c.iso_type.c_str(), c.raw.c_str());
     }
     std::fclose(trace);
+  }
+  lease.reset();
+  bool plausible = false;
+  for (const FrameCode& c : out) plausible = plausible || (c.check_ok && c.confidence >= 0.5);
+  if (!plausible && options.second_pass_groups > 0 && options.finder.open_radius == 0) {
+    ContainerReaderOptions second = options;
+    second.finder.open_radius = 2;
+    second.max_groups = options.second_pass_groups;
+    second.second_pass_groups = 0;
+    if (!second.debug_prefix.empty()) second.debug_prefix += "-opened";
+    absl::StatusOr<std::vector<FrameCode>> more = ReadContainers(gray, pool, second);
+    if (!more.ok()) return more.status();
+    for (const FrameCode& c : *more) {
+      bool merged = false;
+      for (FrameCode& o : out) {
+        if (o.number == c.number) {
+          if (c.confidence > o.confidence) o = c;
+          merged = true;
+        }
+      }
+      if (!merged) out.push_back(c);
+    }
+    std::stable_sort(out.begin(), out.end(), [](const FrameCode& a, const FrameCode& b) {
+      return a.confidence > b.confidence;
+    });
   }
   return out;
 }

@@ -39,6 +39,9 @@ struct ContainerReaderOptions {
   // After a clean check-digit-valid read, recognise at most this many more groups (for a
   // second box, a size-type code or a split code) and stop.
   int groups_after_sure = 3;
+  // When the first pass finds no plausible number, a second pass on opened binarisations
+  // (TextFinderOptions::open_radius) recognises at most this many groups; 0 disables it.
+  int second_pass_groups = 6;
   TextFinderOptions finder;
   std::string debug_prefix;  // when set, writes the rendered lines as <prefix>-gNN.png
 };

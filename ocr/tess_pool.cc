@@ -78,6 +78,8 @@ void TessPool::Release(std::unique_ptr<tesseract::TessBaseAPI> api) {
 TessPool::Lease::Lease(TessPool* pool, std::unique_ptr<tesseract::TessBaseAPI> api)
     : pool_(pool), api_(std::move(api)) {}
 
+TessPool::Lease::Lease(Lease&&) noexcept = default;
+
 TessPool::Lease::~Lease() {
   if (api_ != nullptr) pool_->Release(std::move(api_));
 }

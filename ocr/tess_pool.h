@@ -74,7 +74,7 @@ class TessPool final {
 class TessPool::Lease final {
  public:
   Lease(TessPool* pool, std::unique_ptr<tesseract::TessBaseAPI> api);
-  Lease(Lease&&) = default;
+  Lease(Lease&&) noexcept;
   Lease& operator=(Lease&&) = delete;
   ~Lease();
 

@@ -278,6 +278,11 @@ std::vector<TextGroup> FindTextGroups(const cv::Mat& gray, const TextFinderOptio
       cv::adaptiveThreshold(gray, binary, 255, cv::ADAPTIVE_THRESH_MEAN_C,
                             cv::THRESH_BINARY_INV, block, 12);
     }
+    if (options.open_radius > 0) {
+      const int d = 2 * options.open_radius + 1;
+      cv::morphologyEx(binary, binary, cv::MORPH_OPEN,
+                       cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(d, d)));
+    }
     std::vector<Blob> blobs = CharBlobs(binary, light, options, &labels);
     GroupBlobs(blobs, labels, light, options, &out);
   }

@@ -33,6 +33,9 @@ struct TextFinderOptions {
   int min_line_chars = 3;        // horizontal groups shorter than this are dropped
   int min_column_chars = 4;      // vertical groups shorter than this are dropped
   int rendered_height = 40;      // character height in TextGroup::rendered
+  // When > 0, the binarisations are opened with an ellipse of this radius first, which breaks
+  // thin bridges between characters and door rods, frames or shadow edges.
+  int open_radius = 0;
 };
 
 // Renders characters [begin, end) of `group` as one line, black on white, characters
