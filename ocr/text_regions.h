@@ -30,7 +30,7 @@ struct TextGroup {
 struct TextFinderOptions {
   double min_char_height = 14;   // pixels in the frame
   double max_char_height = 140;
-  int min_line_chars = 3;        // horizontal groups shorter than this are dropped
+  int min_line_chars = 4;        // horizontal groups shorter than this are dropped
   int min_column_chars = 4;      // vertical groups shorter than this are dropped
   int rendered_height = 40;      // character height in TextGroup::rendered
   // When > 0, the binarisations are opened with an ellipse of this radius first, which breaks
