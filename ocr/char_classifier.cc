@@ -154,9 +154,9 @@ cv::Mat CharClassifier::AugmentedGlyph(Synthesizer& synth, const std::string& ch
   return out;
 }
 
-absl::StatusOr<std::unique_ptr<CharClassifier>> CharClassifier::Train(Synthesizer& synth,
-                                                                      int samples_per_class,
-                                                                      uint32_t seed) {
+absl::StatusOr<std::unique_ptr<CharClassifier>> CharClassifier::Train(
+    Synthesizer& synth, int samples_per_class, uint32_t seed,
+    const std::vector<std::pair<cv::Mat, std::string>>& extra) {
   std::unique_ptr<CharClassifier> c(new CharClassifier());
   c->labels_ = PlateAlphabet();
   std::mt19937 rng(seed);
@@ -168,6 +168,12 @@ absl::StatusOr<std::unique_ptr<CharClassifier>> CharClassifier::Train(Synthesize
       x.push_back(Features(AugmentedGlyph(synth, c->labels_[label], rng)));
       y.push_back(label);
     }
+  }
+  for (const auto& [glyph, label] : extra) {
+    auto it = std::find(c->labels_.begin(), c->labels_.end(), label);
+    if (it == c->labels_.end() || glyph.empty()) continue;
+    x.push_back(Features(glyph));
+    y.push_back(static_cast<int>(it - c->labels_.begin()));
   }
   if (x.empty()) return absl::InvalidArgumentError("no training samples");
   // Standardise, then softmax regression by minibatch SGD with momentum and L2.

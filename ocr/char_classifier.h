@@ -33,10 +33,11 @@ class CharClassifier final {
  public:
   static absl::StatusOr<std::unique_ptr<CharClassifier>> Load(const std::string& path);
 
-  // Trains on `samples_per_class` augmented synthetic glyphs of every plate character.
-  static absl::StatusOr<std::unique_ptr<CharClassifier>> Train(Synthesizer& synth,
-                                                               int samples_per_class,
-                                                               uint32_t seed);
+  // Trains on `samples_per_class` augmented synthetic glyphs of every plate character, plus
+  // `extra` labelled glyphs (e.g. cut from synthetic plates by the reader's own pipeline).
+  static absl::StatusOr<std::unique_ptr<CharClassifier>> Train(
+      Synthesizer& synth, int samples_per_class, uint32_t seed,
+      const std::vector<std::pair<cv::Mat, std::string>>& extra = {});
   absl::Status Save(const std::string& path) const;
 
   // Candidates for one character, best first, with scores in [0,1] summing to about 1 over

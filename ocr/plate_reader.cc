@@ -374,6 +374,51 @@ cv::Mat GlyphImage(const cv::Mat& bin, const cv::Rect& r, int size) {
   return out;
 }
 
+// Candidate cell layouts for a binary plate, most trusted first.
+std::vector<std::vector<cv::Rect>> Layouts(const cv::Mat& bin, PlateColour colour, bool double_row) {
+  const int W = bin.cols, H = bin.rows;
+  std::vector<std::vector<cv::Rect>> layouts;
+  if (double_row) {
+    // Top row: province and office letter; bottom row: five characters.
+    const int split = H * 38 / 100;
+    int t0, b0, t1, b1;
+    if (!TextBand(bin, cv::Rect(0, 0, W, split), &t0, &b0) ||
+        !TextBand(bin, cv::Rect(0, split, W, H - split), &t1, &b1)) {
+      return layouts;
+    }
+    Cells top = FitCells(bin, 0, W, t0, b0, 2, -1, W * 0.2, W * 0.45, 0, 0, 0.55);
+    Cells bottom = FitCells(bin, 0, W, t1, b1, 5, -1, W * 0.15, W * 0.21, 0, 0, 0.8);
+    if (top.rects.size() == 2 && bottom.rects.size() == 5) {
+      std::vector<cv::Rect> all = top.rects;
+      all.insert(all.end(), bottom.rects.begin(), bottom.rects.end());
+      layouts.push_back(all);
+    }
+  } else {
+    // Components first (robust to uneven spacing), then a fitted grid (robust to touching
+    // and broken characters).
+    Segmented seg;
+    if (Segment(bin, cv::Rect(0, 0, W, H), colour == PlateColour::kGreen ? 7 : 6, &seg)) {
+      std::vector<cv::Rect> cells = {seg.province};
+      cells.insert(cells.end(), seg.tail.begin(), seg.tail.end());
+      layouts.push_back(cells);
+    }
+    int t, b;
+    if (!TextBand(bin, cv::Rect(0, 0, W, H), &t, &b)) return layouts;
+    // 7 characters: 45 mm wide at a 57 mm pitch, the separator adds 22 mm after the second.
+    Cells seven = FitCells(bin, 0, W, t, b, 7, 1, W * 0.1, W * 0.15, 0.25, 0.55, 0.79);
+    // 8 characters (new energy): 43 mm at a 52 mm pitch, a wider separator.
+    Cells eight = FitCells(bin, 0, W, t, b, 8, 1, W * 0.09, W * 0.13, 0.3, 0.9, 0.83);
+    const bool green = colour == PlateColour::kGreen;
+    if (green) {
+      if (!eight.rects.empty()) layouts.push_back(eight.rects);
+      if (!seven.rects.empty()) layouts.push_back(seven.rects);
+    } else {
+      if (!seven.rects.empty()) layouts.push_back(seven.rects);
+    }
+  }
+  return layouts;
+}
+
 struct PlateText {
   std::string text;
   std::vector<float> conf;
@@ -555,47 +600,8 @@ absl::StatusOr<std::vector<FramePlate>> ReadPlates(const cv::Mat& bgr, TessPool&
       cv::imwrite(absl::StrFormat("%s-plate%02d.png", options.debug_prefix, k), bin);
     }
     ++k;
-    const int W = bin.cols, H = bin.rows;
     if (!LooksLikeText(bin)) continue;  // a blue door panel, not a plate
-    std::vector<std::vector<cv::Rect>> layouts;
-    if (double_row) {
-      // Top row: province and office letter; bottom row: five characters.
-      const int split = H * 38 / 100;
-      int t0, b0, t1, b1;
-      if (!TextBand(bin, cv::Rect(0, 0, W, split), &t0, &b0) ||
-          !TextBand(bin, cv::Rect(0, split, W, H - split), &t1, &b1)) {
-        continue;
-      }
-      Cells top = FitCells(bin, 0, W, t0, b0, 2, -1, W * 0.2, W * 0.45, 0, 0, 0.55);
-      Cells bottom = FitCells(bin, 0, W, t1, b1, 5, -1, W * 0.15, W * 0.21, 0, 0, 0.8);
-      if (top.rects.size() == 2 && bottom.rects.size() == 5) {
-        std::vector<cv::Rect> all = top.rects;
-        all.insert(all.end(), bottom.rects.begin(), bottom.rects.end());
-        layouts.push_back(all);
-      }
-    } else {
-      // Components first (robust to uneven spacing), then a fitted grid (robust to touching
-      // and broken characters).
-      Segmented seg;
-      if (Segment(bin, cv::Rect(0, 0, W, H), c.colour == PlateColour::kGreen ? 7 : 6, &seg)) {
-        std::vector<cv::Rect> cells = {seg.province};
-        cells.insert(cells.end(), seg.tail.begin(), seg.tail.end());
-        layouts.push_back(cells);
-      }
-      int t, b;
-      if (!TextBand(bin, cv::Rect(0, 0, W, H), &t, &b)) continue;
-      // 7 characters: 45 mm wide at a 57 mm pitch, the separator adds 22 mm after the second.
-      Cells seven = FitCells(bin, 0, W, t, b, 7, 1, W * 0.1, W * 0.15, 0.25, 0.55, 0.79);
-      // 8 characters (new energy): 43 mm at a 52 mm pitch, a wider separator.
-      Cells eight = FitCells(bin, 0, W, t, b, 8, 1, W * 0.09, W * 0.13, 0.3, 0.9, 0.83);
-      const bool green = c.colour == PlateColour::kGreen;
-      if (green) {
-        if (!eight.rects.empty()) layouts.push_back(eight.rects);
-        if (!seven.rects.empty()) layouts.push_back(seven.rects);
-      } else {
-        if (!seven.rects.empty()) layouts.push_back(seven.rects);
-      }
-    }
+    std::vector<std::vector<cv::Rect>> layouts = Layouts(bin, c.colour, double_row);
     for (const std::vector<cv::Rect>& cells : layouts) {
       if (!out.empty() && out.back().valid && out.back().ocr_min >= 0.4) break;
       absl::StatusOr<PlateText> pt = ReadCells(bin, cells, zh, en, options.classifier);
@@ -623,6 +629,24 @@ absl::StatusOr<std::vector<FramePlate>> ReadPlates(const cv::Mat& bgr, TessPool&
     if (a.valid != b.valid) return a.valid;
     return a.confidence > b.confidence;
   });
+  return out;
+}
+
+std::vector<std::pair<cv::Mat, std::string>> PlateTrainingGlyphs(const cv::Mat& bgr,
+                                                                 const std::string& truth) {
+  std::vector<std::pair<cv::Mat, std::string>> out;
+  std::vector<Candidate> cands = Locate(bgr);
+  if (cands.empty()) return out;
+  Candidate& c = cands[0];
+  if (c.colour == PlateColour::kUnknown) c.colour = DominantColour(bgr(c.box));
+  bool double_row = false;
+  cv::Mat bin = Rectify(bgr, c, &double_row);
+  const std::vector<std::string> chars = SplitCodePoints(truth);
+  for (const std::vector<cv::Rect>& cells : Layouts(bin, c.colour, double_row)) {
+    if (cells.size() != chars.size()) continue;
+    for (size_t i = 0; i < cells.size(); ++i) out.emplace_back(GlyphImage(bin, cells[i], 48), chars[i]);
+    break;
+  }
   return out;
 }
 

@@ -44,6 +44,12 @@ absl::StatusOr<std::vector<FramePlate>> ReadPlates(const cv::Mat& bgr, TessPool&
                                                    TessPool& latin,
                                                    const PlateReaderOptions& options);
 
+// For training the character classifier on what the pipeline really sees: the glyphs this
+// reader would classify in `bgr` (a synthetic plate image), paired with the characters of
+// `truth` when the segmentation found as many cells as `truth` has characters.
+std::vector<std::pair<cv::Mat, std::string>> PlateTrainingGlyphs(const cv::Mat& bgr,
+                                                                 const std::string& truth);
+
 }  // namespace yardgate::ocr
 
 #endif  // YARDGATE_OCR_PLATE_READER_H_
