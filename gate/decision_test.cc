@@ -115,6 +115,19 @@ TEST_F(DecisionTest, CustomsStatesAreChecked) {
   EXPECT_EQ(Decide(input_, policy_).verdict, Verdict::kOpen);
 }
 
+TEST_F(DecisionTest, OutGateChecksCustomsOnlyForWhatLeaves) {
+  // At the out-gate the export box it dropped is in the yard: its hold is not this truck's.
+  input_.direction = Direction::kOut;
+  input_.appointments[0].direction = Direction::kOut;
+  input_.appointments[0].containers.push_back({"TGHU1643396", TransactionType::kDeliverImport, "", true});
+  input_.containers = {{"TGHU1643396", 0.99, "ocr"}};
+  input_.customs["CSQU3054383"] = CustomsStatus::kHeld;
+  input_.customs["TGHU1643396"] = CustomsStatus::kReleased;
+  EXPECT_EQ(Decide(input_, policy_).verdict, Verdict::kOpen);
+  input_.customs["TGHU1643396"] = CustomsStatus::kHeld;
+  EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kCustomsHold});
+}
+
 TEST_F(DecisionTest, PolicyCanRequireReleaseForAll) {
   policy_.require_customs_release = true;
   EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kCustomsNotReleased});

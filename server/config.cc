@@ -46,14 +46,15 @@ absl::Status SetServer(Config& c, int line, const std::string& key, const std::s
   } else if (key == "http_listen") {
     c.http_listen = value;
   } else if (key == "max_message_bytes" || key == "max_frame_bytes" || key == "worker_threads" ||
-             key == "unlock_ttl_ms") {
+             key == "unlock_ttl_ms" || key == "visit_active_minutes") {
     absl::StatusOr<int> v = ParseInt(line, key, value);
     if (!v.ok()) return v.status();
     if (*v <= 0) return LineError(line, absl::StrCat(key, " must be positive"));
-    (key == "max_message_bytes" ? c.max_message_bytes
-     : key == "max_frame_bytes" ? c.max_frame_bytes
-     : key == "worker_threads"  ? c.worker_threads
-                                : c.unlock_ttl_ms) = *v;
+    (key == "max_message_bytes"      ? c.max_message_bytes
+     : key == "max_frame_bytes"      ? c.max_frame_bytes
+     : key == "worker_threads"       ? c.worker_threads
+     : key == "visit_active_minutes" ? c.visit_active_minutes
+                                     : c.unlock_ttl_ms) = *v;
   } else {
     return LineError(line, absl::StrCat("unknown key '", key, "' in [server]"));
   }
@@ -142,6 +143,17 @@ absl::Status SetLane(LaneConfig& lane, int line, const std::string& key, const s
     } else {
       return LineError(line, absl::StrCat("direction = '", value, "': use in or out"));
     }
+  } else if (key == "stage") {
+    const std::string v = absl::AsciiStrToLower(value);
+    if (v == "pre-gate") {
+      lane.stage = 1;
+    } else if (v == "in-gate") {
+      lane.stage = 2;
+    } else if (v == "out-gate") {
+      lane.stage = 3;
+    } else {
+      return LineError(line, absl::StrCat("stage = '", value, "': use pre-gate, in-gate or out-gate"));
+    }
   } else if (key == "barrier") {
     if (value != "simulator" && value.rfind("modbus://", 0) != 0) {
       return LineError(line, absl::StrCat("barrier = '", value, "': use simulator or modbus://HOST:PORT"));
@@ -206,6 +218,13 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
       status = LineError(line, absl::StrCat("'", key, "' is outside any section"));
     }
     if (!status.ok()) return status;
+  }
+  for (const LaneConfig& l : c.lanes) {
+    const bool out_stage = l.EffectiveStage() == 3;
+    if (out_stage != (l.direction == gate::Direction::kOut)) {
+      return absl::InvalidArgumentError(absl::StrCat("lane ", l.id, ": an out-gate lane has direction out, "
+                                                     "a pre-gate or in-gate lane direction in"));
+    }
   }
   return c;
 }

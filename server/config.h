@@ -34,6 +34,9 @@ struct LaneConfig {
   gate::Direction direction = gate::Direction::kIn;
   // "simulator", or "modbus://HOST:PORT?unit=N&base=M" for a lane PLC.
   std::string barrier = "simulator";
+  // 1 pre-gate, 2 in-gate, 3 out-gate (yardgate.v1.Stage); 0: from the direction.
+  int stage = 0;
+  int EffectiveStage() const { return stage != 0 ? stage : direction == gate::Direction::kOut ? 3 : 2; }
 };
 
 // Where seals arrive by position, and who may unlock them remotely.
@@ -68,6 +71,8 @@ struct Config {
   int unlock_ttl_ms = 5000;
 
   gate::DecisionPolicy policy;
+  // A truck reaching a later stage within this many minutes of its visit's start continues it.
+  int visit_active_minutes = 240;
   // Clerks allowed to resolve trouble visits. Empty: nobody may (fail closed).
   std::vector<std::string> clerks;
   SealConfig seals;

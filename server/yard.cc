@@ -371,6 +371,20 @@ void Yard::ExpectedAt(const std::string& lane_id, std::vector<std::string>* plat
   }
 }
 
+const v1::Visit* Yard::ContinuableVisitLocked(const std::string& plate, v1::Stage stage, int64_t now_ms) const {
+  if (plate.empty()) return nullptr;
+  const int64_t oldest = now_ms - static_cast<int64_t>(config_.visit_active_minutes) * 60'000;
+  // Visit ids grow with time: walk back from the newest until the window is left.
+  for (auto it = visits_.rbegin(); it != visits_.rend(); ++it) {
+    const v1::Visit& v = it->second;
+    if (TimeUtil::TimestampToMilliseconds(v.arrived_at()) < oldest) break;
+    if (v.plate().text() != plate) continue;
+    // The newest visit of this truck decides: continue it only if it is at an earlier stage.
+    return v.stage() != v1::STAGE_UNSPECIFIED && v.stage() < stage ? &v : nullptr;
+  }
+  return nullptr;
+}
+
 gate::DecisionInput Yard::DecisionInputLocked(const v1::Visit& visit, int64_t now_ms) const {
   gate::DecisionInput in;
   in.visit_id = visit.visit_id();
@@ -385,6 +399,18 @@ gate::DecisionInput Yard::DecisionInputLocked(const v1::Visit& visit, int64_t no
   const std::string plate = in.plate ? gate::NormalizePlate(in.plate->text) : "";
   std::vector<std::string> expected_seals;
   for (const auto& [id, a] : appointments_) {
+    if (id == visit.appointment_id() && !a.cancelled()) {
+      // A continued visit keeps its appointment through every stage; at the out-gate the
+      // appointment's deliveries are what should be on the truck.
+      gate::Appointment own = ToGate(a);
+      own.direction = in.direction;
+      in.appointments.push_back(own);
+      for (const v1::ContainerMove& m : a.containers()) {
+        numbers.insert(m.container_number());
+        if (!m.seal_id().empty()) expected_seals.push_back(m.seal_id());
+      }
+      continue;
+    }
     if (a.cancelled() || a.used() || ToGate(a.direction()) != in.direction) continue;
     bool relevant = !plate.empty() && a.plate() == plate;
     for (const v1::ContainerMove& m : a.containers()) relevant |= numbers.count(m.container_number()) > 0;
@@ -476,13 +502,27 @@ void Yard::SubmitArrival(const v1::SubmitArrivalRequest& request, ArrivalReads r
       "SubmitArrival", request.idempotency_key(), RequestHash(request), reply,
       [&]() -> absl::StatusOr<Change<v1::SubmitArrivalResponse>> {
         const int64_t now = NowMs();
+        const v1::Stage stage = static_cast<v1::Stage>(lane->EffectiveStage());
+        const google::protobuf::Timestamp at =
+            request.has_captured_at() ? request.captured_at() : TimeUtil::MillisecondsToTimestamp(now);
+        const std::string plate = reads.plate ? gate::NormalizePlate(reads.plate->text()) : "";
         v1::Visit visit;
-        visit.set_visit_id(absl::StrFormat("V%010d", next_visit_number_++));
+        if (const v1::Visit* earlier = ContinuableVisitLocked(plate, stage, now)) {
+          // The same truck at a later stage: one visit, from the pre-gate to the out-gate.
+          visit = *earlier;
+          const bool from_pre_gate = visit.stage() == v1::STAGE_PRE_GATE;
+          visit.clear_passed();
+          visit.clear_passed_at();
+          // What the pre-gate portal read still stands at the in-gate; at the out-gate the
+          // truck has changed its load, so only what is read there counts.
+          if (!from_pre_gate || !reads.containers.empty()) visit.clear_containers();
+        } else {
+          visit.set_visit_id(absl::StrFormat("V%010d", next_visit_number_++));
+          *visit.mutable_arrived_at() = at;
+        }
         visit.set_lane_id(lane->id);
         visit.set_direction(ToProto(lane->direction));
-        *visit.mutable_arrived_at() = request.has_captured_at()
-                                          ? request.captured_at()
-                                          : TimeUtil::MillisecondsToTimestamp(now);
+        visit.set_stage(stage);
         if (reads.plate) *visit.mutable_plate() = *reads.plate;
         for (const v1::FieldRead& c : reads.containers) *visit.add_containers() = c;
 
@@ -495,6 +535,11 @@ void Yard::SubmitArrival(const v1::SubmitArrivalRequest& request, ArrivalReads r
         }
         const gate::DecisionInput input = DecisionInputLocked(visit, now);
         ApplyOutcomeLocked(gate::Decide(input, policy_), "gate", &visit);
+        v1::StagePass* pass = visit.add_stages();
+        pass->set_stage(stage);
+        pass->set_lane_id(lane->id);
+        *pass->mutable_at() = at;
+        pass->set_decision(visit.decision());
         visits_[visit.visit_id()] = visit;
 
         *change.response.mutable_visit() = visit;
@@ -502,12 +547,14 @@ void Yard::SubmitArrival(const v1::SubmitArrivalRequest& request, ArrivalReads r
         SideEffects visit_rows;
         visit_rows.rows = [visit, evidence = std::move(evidence)](SQLite::Database& db) {
           WriteVisitRow(db, visit);
-          SQLite::Statement q(db, "INSERT INTO visit_frames (visit_id, idx, camera, image) VALUES (?, ?, ?, ?)");
+          // A continued visit adds its new stage's frames after the earlier ones.
+          SQLite::Statement q(db,
+                              "INSERT INTO visit_frames (visit_id, idx, camera, image) VALUES "
+                              "(?1, (SELECT COALESCE(MAX(idx) + 1, 0) FROM visit_frames WHERE visit_id = ?1), ?2, ?3)");
           for (size_t i = 0; i < evidence.size(); ++i) {
             q.bind(1, visit.visit_id());
-            q.bind(2, static_cast<int>(i));
-            q.bind(3, evidence[i].camera);
-            q.bind(4, evidence[i].image.data(), static_cast<int>(evidence[i].image.size()));
+            q.bind(2, evidence[i].camera);
+            q.bind(3, evidence[i].image.data(), static_cast<int>(evidence[i].image.size()));
             q.exec();
             q.reset();
           }
@@ -549,7 +596,7 @@ void Yard::ReportPassage(const v1::ReportPassageRequest& request, Reply<v1::Repo
 
         std::optional<v1::Appointment> used;
         const auto a = appointments_.find(visit.appointment_id());
-        if (a != appointments_.end()) {
+        if (a != appointments_.end() && !a->second.used()) {
           a->second.set_used(true);
           used = a->second;
           v1::Event e = NewEvent(visit.lane_id(), visit.visit_id());

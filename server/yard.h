@@ -167,6 +167,9 @@ class Yard {
   static RawReply ParseReply(Reply<Resp> reply);
 
   // REQUIRES: mu_ held.
+  // The newest visit of `plate` started within the active window, if it is at a stage before
+  // `stage` (so this arrival continues it).
+  const v1::Visit* ContinuableVisitLocked(const std::string& plate, v1::Stage stage, int64_t now_ms) const;
   gate::DecisionInput DecisionInputLocked(const v1::Visit& visit, int64_t now_ms) const;
   void ApplyOutcomeLocked(const gate::DecisionOutcome& outcome, const std::string& decided_by,
                           v1::Visit* visit) const;
