@@ -81,11 +81,6 @@ absl::Status SetDecision(Config& c, int line, const std::string& key, const std:
     if (!v.ok()) return v.status();
     if (*v < 0 || *v > 1) return LineError(line, absl::StrCat(key, " must be within [0, 1]"));
     p.company_inspection_ratio[key.substr(17)] = *v;
-  } else if (key == "clerks") {
-    c.clerks.clear();
-    for (absl::string_view id : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
-      c.clerks.push_back(Trim(std::string(id)));
-    }
   } else if (key == "blacklisted_plates") {
     p.blacklisted_plates.clear();
     for (absl::string_view plate : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
@@ -117,11 +112,6 @@ absl::Status SetSeals(Config& c, int line, const std::string& key, const std::st
     if (!v.ok()) return v.status();
     if (*v <= 0) return LineError(line, "departure_radius_m must be positive");
     seals.departure_radius_m = *v;
-  } else if (key == "officers") {
-    seals.officers.clear();
-    for (absl::string_view id : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
-      seals.officers.push_back(Trim(std::string(id)));
-    }
   } else if (key == "signal_lost_after_s") {
     absl::StatusOr<int> v = ParseInt(line, key, value);
     if (!v.ok()) return v.status();
@@ -130,6 +120,21 @@ absl::Status SetSeals(Config& c, int line, const std::string& key, const std::st
   } else {
     return LineError(line, absl::StrCat("unknown key '", key, "' in [seals]"));
   }
+  return absl::OkStatus();
+}
+
+absl::Status SetAuth(Config& c, int line, const std::string& key, const std::string& value) {
+  if (key != "token") return LineError(line, absl::StrCat("unknown key '", key, "' in [auth]"));
+  std::vector<std::string> parts = absl::StrSplit(value, ' ', absl::SkipWhitespace());
+  if (parts.size() != 3) return LineError(line, "token = ROLE ID SECRET");
+  if (parts[0] != "clerk" && parts[0] != "officer") {
+    return LineError(line, absl::StrCat("token role '", parts[0], "': use clerk or officer"));
+  }
+  if (parts[2].size() < 16) return LineError(line, "a token secret needs at least 16 characters");
+  for (const Credential& existing : c.credentials) {
+    if (existing.secret == parts[2]) return LineError(line, "two tokens share a secret");
+  }
+  c.credentials.push_back({parts[0], parts[1], parts[2]});
   return absl::OkStatus();
 }
 
@@ -196,7 +201,8 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
         if (c.FindLane(id) != nullptr) return LineError(line, absl::StrCat("lane ", id, " is defined twice"));
         c.lanes.push_back(LaneConfig{id});
         lane = &c.lanes.back();
-      } else if (section != "server" && section != "decision" && section != "seals") {
+      } else if (section != "server" && section != "decision" && section != "seals" &&
+                 section != "auth") {
         return LineError(line, absl::StrCat("unknown section [", section, "]"));
       }
       continue;
@@ -214,6 +220,8 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
       status = SetDecision(c, line, key, value);
     } else if (section == "seals") {
       status = SetSeals(c, line, key, value);
+    } else if (section == "auth") {
+      status = SetAuth(c, line, key, value);
     } else {
       status = LineError(line, absl::StrCat("'", key, "' is outside any section"));
     }

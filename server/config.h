@@ -10,7 +10,9 @@
 //
 //   [seals]
 //   yard_area = yantian 22.5720 114.2680 800   ; name, latitude, longitude, radius in metres
-//   officers = officer-17, officer-23
+//
+//   [auth]
+//   token = clerk clerk-7 <secret>        ; role, id, bearer token
 //
 //   [lane L1]
 //   direction = in
@@ -39,6 +41,14 @@ struct LaneConfig {
   int EffectiveStage() const { return stage != 0 ? stage : direction == gate::Direction::kOut ? 3 : 2; }
 };
 
+// A bearer token and the person it stands for. Clients send it as gRPC metadata
+// "authorization: Bearer <secret>".
+struct Credential {
+  std::string role;  // "clerk" or "officer"
+  std::string id;    // must equal the clerk_id / officer_id the call names
+  std::string secret;
+};
+
 // Where seals arrive by position, and who may unlock them remotely.
 struct SealConfig {
   struct Circle {
@@ -50,8 +60,6 @@ struct SealConfig {
   std::vector<Circle> yard_areas;
   // A seal is in transit once a report is this far from where it was applied.
   double departure_radius_m = 200;
-  // Officers allowed to request a remote unlock. Empty: nobody may (fail closed).
-  std::vector<std::string> officers;
   // An armed e-lock silent this long raises signal_lost.
   int signal_lost_after_s = 600;
 };
@@ -73,8 +81,9 @@ struct Config {
   gate::DecisionPolicy policy;
   // A truck reaching a later stage within this many minutes of its visit's start continues it.
   int visit_active_minutes = 240;
-  // Clerks allowed to resolve trouble visits. Empty: nobody may (fail closed).
-  std::vector<std::string> clerks;
+  // Who may act as a gate clerk (resolve trouble visits) or a customs officer (apply seals,
+  // report seal events, unlock). No credential for a role: nobody may (fail closed).
+  std::vector<Credential> credentials;
   SealConfig seals;
   std::vector<LaneConfig> lanes;
 

@@ -13,6 +13,7 @@ TEST(ConfigTest, ExampleConfigParses) {
   ASSERT_EQ(c->lanes.size(), 2u);
   EXPECT_EQ(c->lanes[0].id, "L1");
   EXPECT_EQ(c->lanes[1].direction, gate::Direction::kOut);
+  EXPECT_EQ(c->credentials.size(), 2u);
 }
 
 TEST(ConfigTest, ParsesEverySection) {
@@ -50,6 +51,24 @@ TEST(ConfigTest, ErrorsNameTheLineAndTheProblem) {
   EXPECT_EQ(error("[lane L1]\n[lane L1]\n"), "config line 2: lane L1 is defined twice");
   EXPECT_EQ(error("[nope]\n"), "config line 1: unknown section [nope]");
   EXPECT_EQ(error("grpc_listen = x\n"), "config line 1: 'grpc_listen' is outside any section");
+}
+
+TEST(ConfigTest, AuthTokensNameRoleIdAndSecret) {
+  absl::StatusOr<Config> c = ParseConfig("[auth]\ntoken = clerk clerk-7 0123456789abcdef\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->credentials.size(), 1u);
+  EXPECT_EQ(c->credentials[0].role, "clerk");
+  EXPECT_EQ(c->credentials[0].id, "clerk-7");
+  auto error = [](const std::string& text) { return std::string(ParseConfig(text).status().message()); };
+  EXPECT_EQ(error("[auth]\ntoken = janitor j1 0123456789abcdef\n"), "config line 2: token role 'janitor': use clerk or officer");
+  EXPECT_EQ(error("[auth]\ntoken = clerk c1 short\n"), "config line 2: a token secret needs at least 16 characters");
+  EXPECT_EQ(error("[auth]\ntoken = clerk c1 0123456789abcdef\ntoken = officer o1 0123456789abcdef\n"),
+            "config line 3: two tokens share a secret");
+}
+
+TEST(ConfigTest, LaneStageMustFitItsDirection) {
+  EXPECT_TRUE(ParseConfig("[lane P]\ndirection = in\nstage = pre-gate\n").ok());
+  EXPECT_FALSE(ParseConfig("[lane X]\ndirection = in\nstage = out-gate\n").ok());
 }
 
 TEST(ConfigTest, FlagsOverrideTheFile) {

@@ -317,11 +317,6 @@ absl::StatusOr<v1::Seal> Seals::Get(const std::string& seal_id) const {
 void Seals::RequestUnlock(const v1::RequestUnlockRequest& request, Reply<v1::RequestUnlockResponse> reply) {
   if (request.seal_id().empty()) return reply(absl::InvalidArgumentError("seal_id is required"));
   if (request.officer_id().empty()) return reply(absl::InvalidArgumentError("officer_id is required"));
-  const auto& officers = config_.seals.officers;
-  if (std::find(officers.begin(), officers.end(), request.officer_id()) == officers.end()) {
-    return reply(absl::PermissionDeniedError(absl::StrCat("officer '", request.officer_id(),
-                                                          "' may not request remote unlocks")));
-  }
   const std::string key = request.idempotency_key();
   const std::string hash = RequestHash(request);
   if (yard_->ReplayIfRepeated("RequestUnlock", key, hash, reply)) return;

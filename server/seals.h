@@ -41,7 +41,7 @@ class Seals final : public SealDirectory, public seal::Jt808Listener {
   int jt808_port() const;
   seal::Jt808Gateway* gateway() { return gateway_.get(); }
 
-  // SealService.
+  // SealService. REQUIRES: the caller has authenticated the officer the request names.
   void Apply(const v1::ApplySealRequest& request, Reply<v1::Seal> reply);
   void ReportEvent(const v1::ReportSealEventRequest& request, Reply<v1::Seal> reply);
   absl::StatusOr<v1::Seal> Get(const std::string& seal_id) const;

@@ -74,9 +74,9 @@ absl::StatusOr<std::unique_ptr<YardgateServer>> YardgateServer::Start(const Conf
   ocr_options.max_frame_bytes = static_cast<size_t>(config.max_frame_bytes);
   parts->ocr = std::make_unique<OcrFrameReader>(ocr_options);
   parts->gate_service = std::make_unique<GateServiceImpl>(parts->yard.get(), parts->workers.get(), parts->ocr.get());
-  parts->terminal_service = std::make_unique<TerminalServiceImpl>(parts->yard.get(), parts->workers.get());
+  parts->terminal_service = std::make_unique<TerminalServiceImpl>(parts->yard.get(), parts->workers.get(), config.credentials);
   if (absl::Status s = parts->seals->StartGateway(parts->yard.get()); !s.ok()) return s;
-  parts->seal_service = std::make_unique<SealServiceImpl>(parts->seals.get());
+  parts->seal_service = std::make_unique<SealServiceImpl>(parts->seals.get(), config.credentials);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

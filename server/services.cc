@@ -25,6 +25,32 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, absl::Stat
 
 }  // namespace
 
+absl::Status Authorize(const grpc::CallbackServerContext& ctx, const std::vector<Credential>& credentials,
+                       const std::string& role, const std::string& claimed_id) {
+  const auto& metadata = ctx.client_metadata();
+  const auto it = metadata.find("authorization");
+  constexpr absl::string_view kBearer = "Bearer ";
+  if (it == metadata.end() || it->second.size() <= kBearer.size() ||
+      std::string(it->second.data(), kBearer.size()) != kBearer) {
+    return absl::UnauthenticatedError(absl::StrCat("this call needs a ", role,
+                                                   "'s token: metadata \"authorization: Bearer <token>\""));
+  }
+  const std::string secret(it->second.data() + kBearer.size(), it->second.size() - kBearer.size());
+  for (const Credential& c : credentials) {
+    if (c.secret.size() != secret.size()) continue;
+    // Compare every byte, so the time taken says nothing about how much matched.
+    unsigned char diff = 0;
+    for (size_t i = 0; i < secret.size(); ++i) diff |= static_cast<unsigned char>(c.secret[i] ^ secret[i]);
+    if (diff != 0) continue;
+    if (c.role != role || c.id != claimed_id) {
+      return absl::PermissionDeniedError(absl::StrCat("the token is ", c.role, " ", c.id, "'s, not ", role,
+                                                      " '", claimed_id, "''s"));
+    }
+    return absl::OkStatus();
+  }
+  return absl::UnauthenticatedError("the token is not known");
+}
+
 grpc::Status ToGrpc(const absl::Status& status) {
   // absl and gRPC share the canonical status codes.
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
@@ -154,6 +180,10 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::ResolveTrouble(grpc::CallbackServ
                                                               const v1::ResolveTroubleRequest* request,
                                                               v1::Visit* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (absl::Status auth = Authorize(*ctx, credentials_, "clerk", request->clerk_id()); !auth.ok()) {
+    FinishWith(reactor, response)(auth);
+    return reactor;
+  }
   yard_->ResolveTrouble(*request, FinishWith(reactor, response));
   return reactor;
 }
@@ -161,6 +191,10 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::ResolveTrouble(grpc::CallbackServ
 grpc::ServerUnaryReactor* SealServiceImpl::ApplySeal(grpc::CallbackServerContext* ctx,
                                                      const v1::ApplySealRequest* request, v1::Seal* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (absl::Status auth = Authorize(*ctx, credentials_, "officer", request->officer_id()); !auth.ok()) {
+    FinishWith(reactor, response)(auth);
+    return reactor;
+  }
   seals_->Apply(*request, FinishWith(reactor, response));
   return reactor;
 }
@@ -169,6 +203,10 @@ grpc::ServerUnaryReactor* SealServiceImpl::ReportSealEvent(grpc::CallbackServerC
                                                            const v1::ReportSealEventRequest* request,
                                                            v1::Seal* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (absl::Status auth = Authorize(*ctx, credentials_, "officer", request->officer_id()); !auth.ok()) {
+    FinishWith(reactor, response)(auth);
+    return reactor;
+  }
   seals_->ReportEvent(*request, FinishWith(reactor, response));
   return reactor;
 }
@@ -182,6 +220,10 @@ grpc::ServerUnaryReactor* SealServiceImpl::RequestUnlock(grpc::CallbackServerCon
                                                          const v1::RequestUnlockRequest* request,
                                                          v1::RequestUnlockResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (absl::Status auth = Authorize(*ctx, credentials_, "officer", request->officer_id()); !auth.ok()) {
+    FinishWith(reactor, response)(auth);
+    return reactor;
+  }
   seals_->RequestUnlock(*request, FinishWith(reactor, response));
   return reactor;
 }

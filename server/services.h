@@ -24,6 +24,12 @@ namespace yardgate::server {
 
 grpc::Status ToGrpc(const absl::Status& status);
 
+// OK when the call carries "authorization: Bearer <secret>" of a credential with `role` and
+// the id `claimed_id` (the clerk_id or officer_id the request names); Unauthenticated without
+// a valid token, PermissionDenied when it belongs to someone else or another role.
+absl::Status Authorize(const grpc::CallbackServerContext& ctx, const std::vector<Credential>& credentials,
+                       const std::string& role, const std::string& claimed_id);
+
 class GateServiceImpl final : public v1::GateService::CallbackService {
  public:
   // `frames` may be null: then arrivals with camera frames get FAILED_PRECONDITION.
@@ -50,7 +56,8 @@ class GateServiceImpl final : public v1::GateService::CallbackService {
 
 class SealServiceImpl final : public v1::SealService::CallbackService {
  public:
-  explicit SealServiceImpl(Seals* seals) : seals_(seals) {}
+  SealServiceImpl(Seals* seals, std::vector<Credential> credentials)
+      : seals_(seals), credentials_(std::move(credentials)) {}
 
   grpc::ServerUnaryReactor* ApplySeal(grpc::CallbackServerContext* ctx, const v1::ApplySealRequest* request,
                                       v1::Seal* response) override;
@@ -65,11 +72,13 @@ class SealServiceImpl final : public v1::SealService::CallbackService {
 
  private:
   Seals* const seals_;
+  const std::vector<Credential> credentials_;
 };
 
 class TerminalServiceImpl final : public v1::TerminalService::CallbackService {
  public:
-  TerminalServiceImpl(Yard* yard, WorkerPool* workers) : yard_(yard), workers_(workers) {}
+  TerminalServiceImpl(Yard* yard, WorkerPool* workers, std::vector<Credential> credentials)
+      : yard_(yard), workers_(workers), credentials_(std::move(credentials)) {}
 
   grpc::ServerUnaryReactor* UpsertAppointment(grpc::CallbackServerContext* ctx,
                                               const v1::UpsertAppointmentRequest* request,
@@ -97,6 +106,7 @@ class TerminalServiceImpl final : public v1::TerminalService::CallbackService {
  private:
   Yard* const yard_;
   WorkerPool* const workers_;
+  const std::vector<Credential> credentials_;
 };
 
 }  // namespace yardgate::server

@@ -40,7 +40,7 @@ commands:
   visit --visit V
   visits [--lane L]
   trouble [--lane L]
-  resolve --visit V --clerk ID (--approve | --reject | --plate P | --container C...) [--comment TEXT]
+  resolve --visit V --clerk ID --token T (--approve | --reject | --plate P | --container C...) [--comment TEXT]
   subscribe [--after N] [--count K]          events after sequence N; stop after K
   demo                                       runs a demo truck through lane L1 and prints the decisions
 common:
@@ -288,6 +288,7 @@ class Client {
                    : a.Has("--reject") ? v1::CLERK_ACTION_REJECT
                                        : v1::CLERK_ACTION_CORRECT);
     grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + a.Get("--token"));
     v1::Visit resp;
     return Print(terminal_->ResolveTrouble(&ctx, req, &resp), resp);
   }

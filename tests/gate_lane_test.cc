@@ -60,6 +60,7 @@ class GateLaneTest : public ServerFixture {
     apply.set_officer_id("officer-1");
     grpc::ClientContext ctx;
     v1::Seal seal;
+    AsOfficer(&ctx);
     ASSERT_TRUE(Seal()->ApplySeal(&ctx, apply, &seal).ok());
     v1::UpsertAppointmentRequest req;
     v1::Appointment* a = req.mutable_appointment();
@@ -104,6 +105,7 @@ TEST_F(GateLaneTest, SealAlarmIsTroubleAndTheCoilStaysOff) {
   tamper.set_officer_id("officer-1");
   grpc::ClientContext ctx;
   v1::Seal seal;
+  AsOfficer(&ctx);
   ASSERT_TRUE(Seal()->ReportSealEvent(&ctx, tamper, &seal).ok());
   const v1::Visit v = Arrive("L1", "粤B12345", {"CSQU3054383"});
   EXPECT_EQ(v.decision(), v1::DECISION_TROUBLE);
@@ -194,6 +196,7 @@ TEST_F(GateLaneTest, ClerkApprovalOpensTheBarrierAndIsAudited) {
   req.set_comment("checked the plate on camera");
   grpc::ClientContext ctx;
   v1::Visit approved;
+  AsClerk(&ctx);
   ASSERT_TRUE(Terminal()->ResolveTrouble(&ctx, req, &approved).ok());
   EXPECT_EQ(approved.decision(), v1::DECISION_OPEN);
   EXPECT_EQ(approved.decided_by(), "clerk-7");
@@ -219,13 +222,31 @@ TEST_F(GateLaneTest, OnlyAuthorisedClerksResolveTrouble) {
   const v1::Visit trouble = ArriveWithConfidence("粤B12345", {"CSQU3054383"}, 0.6);
   v1::ResolveTroubleRequest req;
   req.set_visit_id(trouble.visit_id());
-  req.set_clerk_id("driver-himself");
+  req.set_clerk_id("clerk-7");
   req.set_action(v1::CLERK_ACTION_APPROVE);
-  grpc::ClientContext ctx;
   v1::Visit out;
-  const grpc::Status s = Terminal()->ResolveTrouble(&ctx, req, &out);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_NE(s.error_message().find("driver-himself"), std::string::npos);
+  {
+    grpc::ClientContext ctx;  // no token
+    EXPECT_EQ(Terminal()->ResolveTrouble(&ctx, req, &out).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer not-a-token-anyone-was-given");
+    EXPECT_EQ(Terminal()->ResolveTrouble(&ctx, req, &out).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext ctx;
+    AsOfficer(&ctx);  // an officer is not a clerk
+    EXPECT_EQ(Terminal()->ResolveTrouble(&ctx, req, &out).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  }
+  {
+    grpc::ClientContext ctx;
+    AsClerk(&ctx);  // clerk-7's token, claiming to be someone else
+    req.set_clerk_id("clerk-9");
+    const grpc::Status s = Terminal()->ResolveTrouble(&ctx, req, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_NE(s.error_message().find("clerk-9"), std::string::npos) << s.error_message();
+  }
   ExpectOpenCoilStaysOff();
 }
 
@@ -239,6 +260,7 @@ TEST_F(GateLaneTest, ClerkCannotOpenALaneWithAFault) {
   req.set_action(v1::CLERK_ACTION_APPROVE);
   grpc::ClientContext ctx;
   v1::Visit out;
+  AsClerk(&ctx);
   const grpc::Status s = Terminal()->ResolveTrouble(&ctx, req, &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
   ExpectOpenCoilStaysOff();
@@ -254,6 +276,7 @@ TEST_F(GateLaneTest, ClerkCorrectionGoesThroughTheDecisionAgain) {
   req.add_corrected_container_numbers("CSQU3054383");
   grpc::ClientContext ctx;
   v1::Visit corrected;
+  AsClerk(&ctx);
   ASSERT_TRUE(Terminal()->ResolveTrouble(&ctx, req, &corrected).ok());
   EXPECT_EQ(corrected.decision(), v1::DECISION_OPEN);
   EXPECT_EQ(corrected.containers(0).source(), "clerk");

@@ -14,7 +14,6 @@ class SealGateTest : public ServerFixture {
  protected:
   void SetUp() override {
     config().jt808_listen = "127.0.0.1:0";
-    config().seals.officers = {"officer-1"};
     config().seals.yard_areas.push_back({"yard", 22.60, 114.00, 500});
     StartServer();
   }
@@ -48,6 +47,7 @@ class SealGateTest : public ServerFixture {
     req.set_latitude(22.54);
     req.set_longitude(113.95);
     grpc::ClientContext ctx;
+    AsOfficer(&ctx);
     return Seal()->ApplySeal(&ctx, req, out);
   }
 
@@ -151,6 +151,7 @@ TEST_F(SealGateTest, OfficerUnlockIsOneShotAndOnlyForAuthorisedOfficers) {
   {
     grpc::ClientContext ctx;
     v1::RequestUnlockResponse resp;
+    AsOfficer(&ctx);
     EXPECT_EQ(Seal()->RequestUnlock(&ctx, req, &resp).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   }
   req.set_officer_id("officer-1");
@@ -158,6 +159,7 @@ TEST_F(SealGateTest, OfficerUnlockIsOneShotAndOnlyForAuthorisedOfficers) {
   v1::RequestUnlockResponse first;
   {
     grpc::ClientContext ctx;
+    AsOfficer(&ctx);
     ASSERT_TRUE(Seal()->RequestUnlock(&ctx, req, &first).ok());
   }
   EXPECT_EQ(first.result(), v1::UNLOCK_RESULT_ACKNOWLEDGED) << first.DebugString();
@@ -166,6 +168,7 @@ TEST_F(SealGateTest, OfficerUnlockIsOneShotAndOnlyForAuthorisedOfficers) {
   v1::RequestUnlockResponse again;
   {
     grpc::ClientContext ctx;
+    AsOfficer(&ctx);
     ASSERT_TRUE(Seal()->RequestUnlock(&ctx, req, &again).ok());
   }
   EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
@@ -180,6 +183,7 @@ TEST_F(SealGateTest, UnlockIsNeverQueuedForAnOfflineLock) {
   req.set_officer_id("officer-1");
   grpc::ClientContext ctx;
   v1::RequestUnlockResponse resp;
+  AsOfficer(&ctx);
   ASSERT_TRUE(Seal()->RequestUnlock(&ctx, req, &resp).ok());
   EXPECT_EQ(resp.result(), v1::UNLOCK_RESULT_DEVICE_OFFLINE);
   EXPECT_NE(resp.seal().state(), v1::SEAL_STATE_UNLOCKED);
@@ -203,6 +207,7 @@ TEST_F(SealGateTest, ASenselessTransitionIsRefusedAndLogged) {
   req.set_officer_id("officer-1");
   grpc::ClientContext ctx;
   v1::Seal out;
+  AsOfficer(&ctx);
   const grpc::Status s = Seal()->ReportSealEvent(&ctx, req, &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_FALSE(s.error_message().empty());
@@ -229,12 +234,14 @@ TEST_F(SealGateTest, BadSealRequestsSayWhatIsWrong) {
   req.set_officer_id("officer-1");
   req.add_container_numbers("CSQU3054383");
   grpc::ClientContext ctx;
+  AsOfficer(&ctx);
   grpc::Status s = Seal()->ApplySeal(&ctx, req, &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(s.error_message().find("device_id"), std::string::npos);
   req.set_device_id("13800000001");
   req.set_container_numbers(0, "CSQU3054384");
   grpc::ClientContext ctx2;
+  AsOfficer(&ctx2);
   s = Seal()->ApplySeal(&ctx2, req, &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(s.error_message().find("check digit"), std::string::npos);

@@ -27,8 +27,7 @@ ServerFixture::ServerFixture() {
   config_.data_dir = dir_.path();
   config_.grpc_listen = "127.0.0.1:0";
   config_.jt808_listen = "127.0.0.1:0";
-  config_.clerks = {"clerk-7"};
-  config_.seals.officers = {"officer-1"};
+  config_.credentials = {{"clerk", "clerk-7", kClerkToken}, {"officer", "officer-1", kOfficerToken}};
 }
 
 ServerFixture::~ServerFixture() { StopServer(); }
