@@ -213,7 +213,47 @@ std::vector<CodeCandidate> ExtractContainerNumbers(std::string_view raw,
     CodeCandidate cand;
     cand.start = start;
     cand.number = compact.text.substr(start, 11);
-    if (!ForcePositions(cand.number, &cand.positional)) continue;
+    int erased = -1;
+    if (!ForcePositions(cand.number, &cand.positional)) {
+      // One serial character that is no digit at all (an F for a 6) is an erasure, which the
+      // check digit can fill: exactly one digit makes it hold, or none does.
+      std::string t = cand.number;
+      int bad = -1, bad_count = 0;
+      for (int i = 4; i < 10; ++i) {
+        if (!std::isdigit(static_cast<unsigned char>(t[i])) && LetterAsDigit(t[i]) == 0) {
+          bad = i;
+          ++bad_count;
+        }
+      }
+      if (bad_count != 1) continue;
+      t[bad] = '0';
+      cand.positional = 0;
+      if (!ForcePositions(t, &cand.positional)) continue;
+      cand.number = t;
+      erased = bad;
+    }
+    if (erased >= 0) {
+      std::string fill;
+      for (char d = '0'; d <= '9'; ++d) {
+        std::string n = cand.number;
+        n[erased] = d;
+        if (CheckHolds(n)) fill.push_back(d);
+      }
+      if (fill.size() != 1 || cand.positional > 1) continue;
+      cand.number[erased] = fill[0];
+      cand.check_ok = true;
+      cand.corrected = 1;
+      double sum = 0, lo = 1;
+      for (size_t i = start; i < start + 11; ++i) {
+        if (static_cast<int>(i - start) == erased) continue;
+        sum += compact.conf[i];
+        lo = std::min<double>(lo, compact.conf[i]);
+      }
+      cand.mean_confidence = sum / 10;
+      cand.min_confidence = lo;
+      out.push_back(cand);
+      continue;
+    }
     // More than two forced swaps, or more than one digit in the owner code, means this window
     // is not a container number but other text.
     if (cand.positional > 2) continue;

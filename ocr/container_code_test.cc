@@ -63,6 +63,21 @@ TEST(ExtractContainerNumbers, RepairsTheLeastConfidentCharacterWithTheCheckDigit
   EXPECT_EQ(c[0].corrected, 1);
 }
 
+TEST(ExtractContainerNumbers, FillsOneUnreadableSerialCharacterFromTheCheckDigit) {
+  // MSKU3866036 with the second 6 read as F (no digit looks like F), at low confidence.
+  std::vector<float> conf(11, 0.99f);
+  conf[6] = 0.5f;
+  std::vector<CodeCandidate> c = ExtractContainerNumbers("MSKU38F6036", conf);
+  ASSERT_FALSE(c.empty());
+  EXPECT_EQ(c[0].number, "MSKU3866036");
+  EXPECT_TRUE(c[0].check_ok);
+  EXPECT_EQ(c[0].corrected, 1);
+  // Two unreadable serial characters are too many to fill.
+  for (const CodeCandidate& x : ExtractContainerNumbers("MSKU38FF036", conf)) {
+    EXPECT_FALSE(x.check_ok) << x.number;
+  }
+}
+
 TEST(ExtractContainerNumbers, NeverCallsAFailingNumberValid) {
   // MSCU1234567 fails its check digit (it needs 6); with every character read confidently and
   // no alternatives there is no clear repair, so it stays invalid.
