@@ -113,8 +113,13 @@ absl::StatusOr<std::vector<FrameCode>> ReadContainers(const cv::Mat& gray, TessP
   lease.emplace(pool.Acquire());
   int k = 0;
   int after_sure = -1;  // groups left once a sure read is in hand; -1: none yet
+  const bool has_deadline = options.deadline != std::chrono::steady_clock::time_point{};
+  auto past_deadline = [&]() {
+    return has_deadline && std::chrono::steady_clock::now() > options.deadline;
+  };
   for (const TextGroup* g : ranked) {
     if (after_sure == 0) break;
+    if (k >= 2 && past_deadline()) break;
     if (after_sure > 0) --after_sure;
     absl::StatusOr<LineText> line = lease->Recognize(g->rendered, kAlnum, 7);
     if (!line.ok()) {
@@ -217,7 +222,8 @@ absl::StatusOr<std::vector<FrameCode>> ReadContainers(const cv::Mat& gray, TessP
   lease.reset();
   bool plausible = false;
   for (const FrameCode& c : out) plausible = plausible || (c.check_ok && c.confidence >= 0.5);
-  if (!plausible && options.second_pass_groups > 0 && options.finder.open_radius == 0) {
+  if (!plausible && options.second_pass_groups > 0 && options.finder.open_radius == 0 &&
+      !past_deadline()) {
     ContainerReaderOptions second = options;
     second.finder.open_radius = 2;
     second.max_groups = options.second_pass_groups;

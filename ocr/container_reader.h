@@ -10,6 +10,7 @@
 #ifndef YARDGATE_OCR_CONTAINER_READER_H_
 #define YARDGATE_OCR_CONTAINER_READER_H_
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,9 @@ struct ContainerReaderOptions {
   int second_pass_groups = 6;
   TextFinderOptions finder;
   std::string debug_prefix;  // when set, writes the rendered lines as <prefix>-gNN.png
+  // Past this time no further groups are recognised (at least two are) and no second pass
+  // runs. The default (epoch) means no deadline.
+  std::chrono::steady_clock::time_point deadline{};
 };
 
 // Confidence for one frame's read, from how it was obtained. Exposed for tests.

@@ -147,6 +147,10 @@ absl::StatusOr<VisitReads> Engine::ReadVisit(const std::vector<FrameInput>& fram
           cv::cvtColor(images[i], gray, cv::COLOR_BGR2GRAY);
           ContainerReaderOptions copts;
           copts.debug_prefix = debug;
+          if (options_.visit_budget_ms > 0) {
+            copts.deadline = start + std::chrono::microseconds(
+                                         static_cast<int64_t>(options_.visit_budget_ms * 1000));
+          }
           absl::StatusOr<std::vector<FrameCode>> codes = ReadContainers(gray, *impl_->latin, copts);
           if (!codes.ok()) {
             r.status = codes.status();

@@ -85,6 +85,9 @@ struct EngineOptions {
   // plate_chars.yml.gz, else the one built into the source tree; missing: Tesseract only.
   std::string plate_model;
   int max_containers = 3;               // check-digit-valid containers reported per visit
+  // Latency budget per visit in ms (0: none). Past it, frames stop recognising further text
+  // groups and skip second passes, so a visit answers in about this time with what it has.
+  double visit_budget_ms = 0;
   bool read_containers = true;
   bool read_plates = true;
 };

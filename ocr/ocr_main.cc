@@ -7,6 +7,7 @@
 //   --auto-threshold X     confidence at or above which a read is "auto" (default 0.9)
 //   --threads N            frames read in parallel (default 2)
 //   --debug-dir DIR        write intermediate crops and binarisations to DIR
+//   --budget-ms MS         latency budget per visit (default none)
 //   --expect-container N   a container number the lane expects (repeatable)
 //   --expect-plate P       a plate the lane expects (repeatable)
 //   --no-plates, --no-containers   skip one kind of read
@@ -25,7 +26,7 @@ namespace {
 
 int Usage() {
   std::cerr << "usage: yardgate-ocr [--each] [--auto-threshold X] [--threads N] "
-               "[--debug-dir DIR] [--expect-container N]... [--expect-plate P]... "
+               "[--debug-dir DIR] [--budget-ms MS] [--expect-container N]... [--expect-plate P]... "
                "[--no-plates] [--no-containers] [--tessdata DIR] IMAGE...\n";
   return 2;
 }
@@ -65,6 +66,8 @@ int main(int argc, char** argv) {
       options.auto_threshold = std::atof(value("--auto-threshold"));
     } else if (a == "--threads") {
       options.threads = std::atoi(value("--threads"));
+    } else if (a == "--budget-ms") {
+      options.visit_budget_ms = std::atof(value("--budget-ms"));
     } else if (a == "--debug-dir") {
       options.debug_dir = value("--debug-dir");
     } else if (a == "--expect-container") {

@@ -4,7 +4,7 @@
 //               confident ("auto") reads, median / p95 ms per frame and per visit;
 //   plates:     plates exactly right, precision of confident reads, median / p95 ms.
 //
-//   ocr_eval [--data DIR] [--threads N] [--auto-threshold X] [--verbose]
+//   ocr_eval [--data DIR] [--threads N] [--auto-threshold X] [--budget-ms MS] [--verbose]
 //
 // Layout expected: DIR/containers/manifest.tsv and DIR/plates/manifest.tsv, tab-separated
 // "file<TAB>truth<TAB>origin" without header. Container frames are grouped into visits by the
@@ -102,12 +102,14 @@ int main(int argc, char** argv) {
       data = argv[++i];
     } else if (a == "--threads" && i + 1 < argc) {
       options.threads = std::atoi(argv[++i]);
+    } else if (a == "--budget-ms" && i + 1 < argc) {
+      options.visit_budget_ms = std::atof(argv[++i]);
     } else if (a == "--auto-threshold" && i + 1 < argc) {
       options.auto_threshold = std::atof(argv[++i]);
     } else if (a == "--verbose" || a == "-v") {
       verbose = true;
     } else {
-      std::cerr << "usage: ocr_eval [--data DIR] [--threads N] [--auto-threshold X] [--verbose]\n";
+      std::cerr << "usage: ocr_eval [--data DIR] [--threads N] [--auto-threshold X] [--budget-ms MS] [--verbose]\n";
       return 2;
     }
   }
@@ -124,8 +126,8 @@ int main(int argc, char** argv) {
     std::cerr << "ocr_eval: " << engine.status() << "\n";
     return 1;
   }
-  std::printf("data set %s, auto threshold %.2f, threads %d\n", data.c_str(),
-              options.auto_threshold, options.threads);
+  std::printf("data set %s, auto threshold %.2f, threads %d, visit budget %.0f ms\n",
+              data.c_str(), options.auto_threshold, options.threads, options.visit_budget_ms);
 
   // Containers.
   const fs::path cdir = data / "containers";
