@@ -84,6 +84,15 @@ void WriteVisitRow(SQLite::Database& db, const v1::Visit& visit) {
   q.exec();
 }
 
+void WriteAppointmentRow(SQLite::Database& db, const v1::Appointment& a) {
+  SQLite::Statement q(db, "INSERT OR REPLACE INTO appointments (appointment_id, plate, body) VALUES (?, ?, ?)");
+  const std::string body = Serialize(a);
+  q.bind(1, a.appointment_id());
+  q.bind(2, a.plate());
+  q.bind(3, body.data(), static_cast<int>(body.size()));
+  q.exec();
+}
+
 void WriteAudit(SQLite::Database& db, int64_t time_ms, const std::string& actor,
                 const std::string& action, const std::string& visit_id, const std::string& detail) {
   SQLite::Statement q(db,
@@ -619,13 +628,7 @@ void Yard::ReportPassage(const v1::ReportPassageRequest& request, Reply<v1::Repo
         *change.response.mutable_visit() = visit;
         change.rows = [visit, used](SQLite::Database& db) {
           WriteVisitRow(db, visit);
-          if (used) {
-            SQLite::Statement q(db, "UPDATE appointments SET body = ? WHERE appointment_id = ?");
-            const std::string body = Serialize(*used);
-            q.bind(1, body.data(), static_cast<int>(body.size()));
-            q.bind(2, used->appointment_id());
-            q.exec();
-          }
+          if (used) WriteAppointmentRow(db, *used);
         };
         return change;
       });
@@ -707,14 +710,7 @@ void Yard::UpsertAppointment(const v1::UpsertAppointmentRequest& request, Reply<
                             e.mutable_appointment_changed()->set_appointment_id(a.appointment_id());
                             e.mutable_appointment_changed()->set_change(v1::APPOINTMENT_CHANGE_UPSERTED);
                             change.events.push_back(e);
-                            change.rows = [a](SQLite::Database& db) {
-                              SQLite::Statement q(db, "INSERT OR REPLACE INTO appointments (appointment_id, plate, body) VALUES (?, ?, ?)");
-                              const std::string body = Serialize(a);
-                              q.bind(1, a.appointment_id());
-                              q.bind(2, a.plate());
-                              q.bind(3, body.data(), static_cast<int>(body.size()));
-                              q.exec();
-                            };
+                            change.rows = [a](SQLite::Database& db) { WriteAppointmentRow(db, a); };
                             return change;
                           });
 }
@@ -734,13 +730,7 @@ void Yard::CancelAppointment(const v1::CancelAppointmentRequest& request, Reply<
         e.mutable_appointment_changed()->set_appointment_id(it->first);
         e.mutable_appointment_changed()->set_change(v1::APPOINTMENT_CHANGE_CANCELLED);
         change.events.push_back(e);
-        change.rows = [a = it->second](SQLite::Database& db) {
-          SQLite::Statement q(db, "UPDATE appointments SET body = ? WHERE appointment_id = ?");
-          const std::string body = Serialize(a);
-          q.bind(1, body.data(), static_cast<int>(body.size()));
-          q.bind(2, a.appointment_id());
-          q.exec();
-        };
+        change.rows = [a = it->second](SQLite::Database& db) { WriteAppointmentRow(db, a); };
         return change;
       });
 }

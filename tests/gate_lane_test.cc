@@ -62,28 +62,7 @@ class GateLaneTest : public ServerFixture {
     v1::Seal seal;
     AsOfficer(&ctx);
     ASSERT_TRUE(Seal()->ApplySeal(&ctx, apply, &seal).ok());
-    v1::UpsertAppointmentRequest req;
-    v1::Appointment* a = req.mutable_appointment();
-    a->set_appointment_id("A1");
-    a->set_plate("粤B12345");
-    a->set_direction(v1::DIRECTION_IN);
-    v1::ContainerMove* m = a->add_containers();
-    m->set_container_number("CSQU3054383");
-    m->set_transaction_type(v1::TRANSACTION_TYPE_RECEIVE_IMPORT);
-    m->set_seal_id(seal_id);
-    m->set_customs_release_required(true);
-    grpc::ClientContext ctx2;
-    v1::Appointment out;
-    ASSERT_TRUE(Terminal()->UpsertAppointment(&ctx2, req, &out).ok());
-  }
-
-  v1::Seal GetSeal(const std::string& seal_id) {
-    v1::GetSealRequest req;
-    req.set_seal_id(seal_id);
-    grpc::ClientContext ctx;
-    v1::Seal out;
-    EXPECT_TRUE(Seal()->GetSeal(&ctx, req, &out).ok());
-    return out;
+    BookUnderSeal(seal_id);
   }
 
   std::unique_ptr<ModbusTestServer> plc_;

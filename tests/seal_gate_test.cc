@@ -51,31 +51,6 @@ class SealGateTest : public ServerFixture {
     return Seal()->ApplySeal(&ctx, req, out);
   }
 
-  v1::Seal Get(const std::string& seal_id) {
-    v1::GetSealRequest req;
-    req.set_seal_id(seal_id);
-    grpc::ClientContext ctx;
-    v1::Seal out;
-    EXPECT_TRUE(Seal()->GetSeal(&ctx, req, &out).ok());
-    return out;
-  }
-
-  void BookUnderSeal(const std::string& seal_id) {
-    v1::UpsertAppointmentRequest req;
-    v1::Appointment* a = req.mutable_appointment();
-    a->set_appointment_id("A1");
-    a->set_plate("粤B12345");
-    a->set_direction(v1::DIRECTION_IN);
-    v1::ContainerMove* m = a->add_containers();
-    m->set_container_number("CSQU3054383");
-    m->set_transaction_type(v1::TRANSACTION_TYPE_RECEIVE_IMPORT);
-    m->set_seal_id(seal_id);
-    m->set_customs_release_required(true);
-    grpc::ClientContext ctx;
-    v1::Appointment out;
-    ASSERT_TRUE(Terminal()->UpsertAppointment(&ctx, req, &out).ok());
-    SetCustoms("CSQU3054383", v1::CUSTOMS_STATUS_RELEASED);
-  }
 };
 
 TEST_F(SealGateTest, AppliedReportedOnTheRoadArrivesIsVerifiedAndUnlocked) {
@@ -86,14 +61,15 @@ TEST_F(SealGateTest, AppliedReportedOnTheRoadArrivesIsVerifiedAndUnlocked) {
 
   // On the road, well away from where it was applied.
   lock->SetPosition(0, 22.57, 113.98);
-  ASSERT_TRUE(Eventually([&] { return Get("JT-0001").state() == v1::SEAL_STATE_IN_TRANSIT; }));
-  EXPECT_NEAR(Get("JT-0001").last_latitude(), 22.57, 1e-6);
+  ASSERT_TRUE(Eventually([&] { return GetSeal("JT-0001").state() == v1::SEAL_STATE_IN_TRANSIT; }));
+  EXPECT_NEAR(GetSeal("JT-0001").last_latitude(), 22.57, 1e-6);
 
   BookUnderSeal("JT-0001");
+  SetCustoms("CSQU3054383", v1::CUSTOMS_STATUS_RELEASED);
   const v1::Visit visit = Arrive("L1", "粤B12345", {"CSQU3054383"});
   ASSERT_EQ(visit.decision(), v1::DECISION_OPEN) << visit.DebugString();
 
-  ASSERT_TRUE(Eventually([&] { return Get("JT-0001").state() == v1::SEAL_STATE_UNLOCKED; }));
+  ASSERT_TRUE(Eventually([&] { return GetSeal("JT-0001").state() == v1::SEAL_STATE_UNLOCKED; }));
   EXPECT_EQ(lock->stats().unlocks_received, 1u);
 
   // The whole story is on the subscription, in order.
@@ -116,9 +92,9 @@ TEST_F(SealGateTest, ArrivalByYardAreaThenGate) {
   v1::Seal applied;
   ASSERT_TRUE(Apply("JT-0002", v1::SEAL_KIND_GPS_ELOCK, lock->DeviceId(0), &applied).ok());
   lock->SetPosition(0, 22.57, 113.98);
-  ASSERT_TRUE(Eventually([&] { return Get("JT-0002").state() == v1::SEAL_STATE_IN_TRANSIT; }));
+  ASSERT_TRUE(Eventually([&] { return GetSeal("JT-0002").state() == v1::SEAL_STATE_IN_TRANSIT; }));
   lock->SetPosition(0, 22.6001, 114.0001);  // inside the yard's area
-  ASSERT_TRUE(Eventually([&] { return Get("JT-0002").state() == v1::SEAL_STATE_ARRIVED; }));
+  ASSERT_TRUE(Eventually([&] { return GetSeal("JT-0002").state() == v1::SEAL_STATE_ARRIVED; }));
 }
 
 TEST_F(SealGateTest, SealAlarmOnTheRoadSendsTheTruckToTroubleAndNothingIsUnlocked) {
@@ -126,10 +102,11 @@ TEST_F(SealGateTest, SealAlarmOnTheRoadSendsTheTruckToTroubleAndNothingIsUnlocke
   v1::Seal applied;
   ASSERT_TRUE(Apply("JT-0003", v1::SEAL_KIND_GPS_ELOCK, lock->DeviceId(0), &applied).ok());
   lock->InjectAlarms(0, /*rope_cut=*/true, /*cover_open=*/false, /*battery_percent=*/80);
-  ASSERT_TRUE(Eventually([&] { return Get("JT-0003").state() == v1::SEAL_STATE_ALARM; }));
-  EXPECT_EQ(Get("JT-0003").open_alarms(0), "rope_cut");
+  ASSERT_TRUE(Eventually([&] { return GetSeal("JT-0003").state() == v1::SEAL_STATE_ALARM; }));
+  EXPECT_EQ(GetSeal("JT-0003").open_alarms(0), "rope_cut");
 
   BookUnderSeal("JT-0003");
+  SetCustoms("CSQU3054383", v1::CUSTOMS_STATUS_RELEASED);
   const v1::Visit visit = Arrive("L1", "粤B12345", {"CSQU3054383"});
   EXPECT_EQ(visit.decision(), v1::DECISION_TROUBLE);
   ASSERT_EQ(visit.reasons_size(), 1) << visit.DebugString();
@@ -256,7 +233,7 @@ TEST_F(SealGateTest, SealsSurviveARestart) {
   ASSERT_TRUE(Apply("RF-0002", v1::SEAL_KIND_RFID_ESEAL, "", &applied).ok());
   StopServer();
   StartServer();
-  const v1::Seal after = Get("RF-0002");
+  const v1::Seal after = GetSeal("RF-0002");
   EXPECT_EQ(after.state(), v1::SEAL_STATE_APPLIED);
   EXPECT_EQ(after.applied_by(), "officer-1");
   EXPECT_EQ(after.container_numbers(0), "CSQU3054383");

@@ -92,6 +92,35 @@ v1::Visit ServerFixture::Arrive(const std::string& lane, const std::string& plat
   return resp.visit();
 }
 
+void ServerFixture::BookUnderSeal(const std::string& seal_id) {
+  v1::UpsertAppointmentRequest req;
+  v1::Appointment* a = req.mutable_appointment();
+  a->set_appointment_id("A1");
+  a->set_plate("粤B12345");
+  a->set_direction(v1::DIRECTION_IN);
+  v1::ContainerMove* m = a->add_containers();
+  m->set_container_number("CSQU3054383");
+  m->set_transaction_type(v1::TRANSACTION_TYPE_RECEIVE_IMPORT);
+  m->set_seal_id(seal_id);
+  m->set_customs_release_required(true);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  v1::Appointment out;
+  const grpc::Status s = Terminal()->UpsertAppointment(&ctx, req, &out);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
+v1::Seal ServerFixture::GetSeal(const std::string& seal_id) {
+  v1::GetSealRequest req;
+  req.set_seal_id(seal_id);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  v1::Seal out;
+  const grpc::Status s = Seal()->GetSeal(&ctx, req, &out);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return out;
+}
+
 void ServerFixture::SetCustoms(const std::string& container, v1::CustomsStatus status) {
   v1::SetCustomsStatusRequest req;
   req.set_container_number(container);

@@ -56,6 +56,10 @@ class ServerFixture : public ::testing::Test {
   v1::Visit Arrive(const std::string& lane, const std::string& plate,
                    const std::vector<std::string>& containers, const std::string& key = "");
   void SetCustoms(const std::string& container, v1::CustomsStatus status);
+  // Appointment A1: 粤B12345 brings import box CSQU3054383 in under `seal_id`, release required.
+  void BookUnderSeal(const std::string& seal_id);
+  // The seal as SealService reports it (asserting that it exists).
+  v1::Seal GetSeal(const std::string& seal_id);
 
   // Reads `count` events (those `keep` accepts, if given) from a fresh subscription after
   // `after`, with a deadline.
