@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
+
 #include "ocr/engine.h"
 
 namespace {
@@ -84,6 +86,15 @@ struct Precision {
   }
 };
 
+// CPU time of the whole process (all threads), ms: unlike wall time, not inflated when
+// other work shares the cores.
+double CpuMs() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 +
+         (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
+}
+
 std::string Pct(int a, int b) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%d/%d = %.1f%%", a, b, b == 0 ? 0.0 : 100.0 * a / b);
@@ -138,10 +149,12 @@ int main(int argc, char** argv) {
     // Frames, one at a time.
     int frames_right = 0, frames_top_right = 0;
     Precision frame_prec;
-    std::vector<double> frame_ms;
+    std::vector<double> frame_ms, frame_cpu;
     for (const Item& it : citems) {
       FrameInput f{it.file, "", ReadFile(cdir / it.file)};
+      const double cpu0 = CpuMs();
       absl::StatusOr<VisitReads> r = (*engine)->ReadVisit({f}, {});
+      frame_cpu.push_back(CpuMs() - cpu0);
       if (!r.ok()) {
         std::printf("  %s: error %s\n", it.file.c_str(), r.status().ToString().c_str());
         continue;
@@ -177,7 +190,7 @@ int main(int argc, char** argv) {
     // Visits, all frames together.
     int visits_right = 0;
     Precision visit_prec;
-    std::vector<double> visit_ms;
+    std::vector<double> visit_ms, visit5_cpu;
     for (const auto& [visit, items] : visits) {
       std::vector<FrameInput> frames;
       std::set<std::string> truth;
@@ -185,7 +198,9 @@ int main(int argc, char** argv) {
         frames.push_back({it.file, "", ReadFile(cdir / it.file)});
         truth.insert(it.truth);
       }
+      const double cpu0 = CpuMs();
       absl::StatusOr<VisitReads> r = (*engine)->ReadVisit(frames, {});
+      if (items.size() >= 5) visit5_cpu.push_back(CpuMs() - cpu0);
       if (!r.ok()) {
         std::printf("  visit %s: error %s\n", visit.c_str(), r.status().ToString().c_str());
         continue;
@@ -219,6 +234,10 @@ int main(int argc, char** argv) {
     std::printf("containers: ms per frame median %.0f p95 %.0f; ms per visit median %.0f p95 %.0f\n",
                 Percentile(frame_ms, 0.5), Percentile(frame_ms, 0.95), Percentile(visit_ms, 0.5),
                 Percentile(visit_ms, 0.95));
+    std::printf("containers: CPU ms per frame median %.0f p95 %.0f; CPU ms per 5-frame visit "
+                "median %.0f max %.0f (wall time on 2 idle cores is about half)\n",
+                Percentile(frame_cpu, 0.5), Percentile(frame_cpu, 0.95),
+                Percentile(visit5_cpu, 0.5), Percentile(visit5_cpu, 1.0));
   }
 
   // Plates.
