@@ -254,14 +254,13 @@ std::vector<CodeCandidate> ExtractContainerNumbers(std::string_view raw,
       out.push_back(cand);
       continue;
     }
-    // More than two forced swaps, or more than one digit in the owner code, means this window
-    // is not a container number but other text.
+    // More than two forced swaps means this window is not a container number but other text.
     if (cand.positional > 2) continue;
     int owner_swaps = 0;
     for (size_t i = 0; i < 4; ++i) {
       owner_swaps += std::isdigit(static_cast<unsigned char>(compact.text[start + i])) != 0;
     }
-    if (owner_swaps > 1) continue;
+    if (owner_swaps > 2) continue;
     double sum = 0, lo = 1;
     for (size_t i = start; i < start + 11; ++i) {
       sum += compact.conf[i];

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "ocr/container_code.h"
 #include "opencv2/imgcodecs.hpp"
+#include "opencv2/imgproc.hpp"
 
 namespace yardgate::ocr {
 namespace {
@@ -80,6 +81,58 @@ bool MissingCheckDigit(const std::string& text) {
   return digits >= 5 && letters >= 3;
 }
 
+// The character one pitch beyond the end of `g` (where a boxed check digit sits when its
+// frame kept it out of the group), black on white, or empty when nothing is there.
+cv::Mat GlyphBeyond(const cv::Mat& gray, const TextGroup& g) {
+  const size_t n = g.chars.size();
+  auto centre = [&](size_t i) {
+    return cv::Point2d(g.chars[i].x + g.chars[i].width / 2.0, g.chars[i].y + g.chars[i].height / 2.0);
+  };
+  std::vector<double> steps;
+  for (size_t i = 1; i < n; ++i) steps.push_back(cv::norm(centre(i) - centre(i - 1)));
+  std::sort(steps.begin(), steps.end());
+  const double pitch = steps[steps.size() / 2];
+  const cv::Point2d dir = g.vertical ? cv::Point2d(0, 1) : cv::Point2d(1, 0);
+  const cv::Point2d c = centre(n - 1) + dir * pitch * 1.25;
+  const double h = g.char_height;
+  cv::Rect r(static_cast<int>(c.x - 0.8 * h), static_cast<int>(c.y - 0.8 * h),
+             static_cast<int>(1.6 * h), static_cast<int>(1.6 * h));
+  r &= cv::Rect(0, 0, gray.cols, gray.rows);
+  if (r.width < h || r.height < h) return cv::Mat();
+  cv::Mat ink;
+  cv::threshold(gray(r), ink, 0, 255,
+                (g.light_text ? cv::THRESH_BINARY : cv::THRESH_BINARY_INV) | cv::THRESH_OTSU);
+  // Keep the biggest character-sized component that does not touch the crop's border (the
+  // frame, when it is complete, encloses the digit and touches nothing either: drop blobs
+  // that contain another).
+  cv::Mat labels, stats, cent;
+  const int m = cv::connectedComponentsWithStats(ink, labels, stats, cent, 8, CV_32S);
+  int best = 0, best_area = 0;
+  for (int i = 1; i < m; ++i) {
+    const int x = stats.at<int>(i, cv::CC_STAT_LEFT), y = stats.at<int>(i, cv::CC_STAT_TOP);
+    const int w = stats.at<int>(i, cv::CC_STAT_WIDTH), hh = stats.at<int>(i, cv::CC_STAT_HEIGHT);
+    const int area = stats.at<int>(i, cv::CC_STAT_AREA);
+    if (x == 0 || y == 0 || x + w >= r.width || y + hh >= r.height) continue;
+    if (hh < 0.6 * h || hh > 1.3 * h || w > 1.2 * h) continue;
+    if (area < 0.3 * w * hh && w > 0.5 * hh) continue;  // an empty frame
+    if (area > best_area) {
+      best_area = area;
+      best = i;
+    }
+  }
+  if (best == 0) return cv::Mat();
+  cv::Rect b(stats.at<int>(best, cv::CC_STAT_LEFT), stats.at<int>(best, cv::CC_STAT_TOP),
+             stats.at<int>(best, cv::CC_STAT_WIDTH), stats.at<int>(best, cv::CC_STAT_HEIGHT));
+  cv::Mat mask = labels(b) == best;
+  const double s = 40.0 / b.height;
+  cv::Mat resized;
+  cv::resize(mask, resized, cv::Size(std::max(1, static_cast<int>(b.width * s)), 40), 0, 0,
+             cv::INTER_LINEAR);
+  cv::Mat out(80, resized.cols + 40, CV_8UC1, cv::Scalar(255));
+  out(cv::Rect(20, 20, resized.cols, resized.rows)).setTo(0, resized > 127);
+  return out;
+}
+
 }  // namespace
 
 double FrameCodeConfidence(const FrameCode& code) {
@@ -130,19 +183,25 @@ absl::StatusOr<std::vector<FrameCode>> ReadContainers(const cv::Mat& gray, TessP
       cv::imwrite(absl::StrFormat("%s-g%02d.png", options.debug_prefix, k), g->rendered);
     }
     ++k;
-    // The boxed check digit is often lost: read the last character again on its own.
+    // The boxed check digit is often lost. When the group has more characters than the text,
+    // Tesseract dropped one: read the last character again on its own. Otherwise the digit
+    // never joined the group (its frame hid it): read where it should be, one pitch on.
     if (MissingCheckDigit(line->text) && g->chars.size() >= 2) {
-      cv::Mat last = RenderLine(*g, g->chars.size() - 1, g->chars.size(), 40);
-      absl::StatusOr<LineText> digit = lease->Recognize(last, kDigits, 10);
-      if (digit.ok() && digit->symbols.size() == 1) {
-        const std::string compact = Compact(line->text);
-        if (compact.size() >= 10) {
-          LineText extended = *line;
-          extended.text += digit->text;
-          extended.confidences.push_back(digit->confidences[0] * 0.9f);
-          extended.alternatives.push_back(digit->alternatives[0]);
-          AddCandidates(extended.text, extended.confidences, Choices(extended), g->box, &codes);
-        }
+      const std::string compact = Compact(line->text);
+      cv::Mat glyph;
+      if (g->chars.size() > compact.size()) {
+        glyph = RenderLine(*g, g->chars.size() - 1, g->chars.size(), 40);
+      } else {
+        glyph = GlyphBeyond(gray, *g);
+      }
+      absl::StatusOr<LineText> digit =
+          glyph.empty() ? absl::StatusOr<LineText>(LineText{}) : lease->Recognize(glyph, kDigits, 10);
+      if (digit.ok() && digit->symbols.size() == 1 && compact.size() >= 10) {
+        LineText extended = *line;
+        extended.text += digit->text;
+        extended.confidences.push_back(digit->confidences[0] * 0.9f);
+        extended.alternatives.push_back(digit->alternatives[0]);
+        AddCandidates(extended.text, extended.confidences, Choices(extended), g->box, &codes);
       }
     }
     AddCandidates(line->text, line->confidences, Choices(*line), g->box, &codes);

@@ -234,10 +234,13 @@ int main(int argc, char** argv) {
     std::printf("containers: ms per frame median %.0f p95 %.0f; ms per visit median %.0f p95 %.0f\n",
                 Percentile(frame_ms, 0.5), Percentile(frame_ms, 0.95), Percentile(visit_ms, 0.5),
                 Percentile(visit_ms, 0.95));
-    std::printf("containers: CPU ms per frame median %.0f p95 %.0f; CPU ms per 5-frame visit "
-                "median %.0f max %.0f (wall time on 2 idle cores is about half)\n",
-                Percentile(frame_cpu, 0.5), Percentile(frame_cpu, 0.95),
-                Percentile(visit5_cpu, 0.5), Percentile(visit5_cpu, 1.0));
+    std::printf("containers: CPU ms per frame median %.0f p95 %.0f", Percentile(frame_cpu, 0.5),
+                Percentile(frame_cpu, 0.95));
+    if (!visit5_cpu.empty()) {
+      std::printf("; CPU ms per 5-frame visit median %.0f max %.0f (frames run on %d threads)",
+                  Percentile(visit5_cpu, 0.5), Percentile(visit5_cpu, 1.0), options.threads);
+    }
+    std::printf("\n");
   }
 
   // Plates.
