@@ -204,7 +204,22 @@ absl::StatusOr<std::vector<FrameCode>> ReadContainers(const cv::Mat& gray, TessP
         AddCandidates(extended.text, extended.confidences, Choices(extended), g->box, &codes);
       }
     }
+    const size_t before = codes.size();
     AddCandidates(line->text, line->confidences, Choices(*line), g->box, &codes);
+    // Tesseract's reading depends on scale: a line that looks like part of a code but gave no
+    // valid number is read once more, larger.
+    bool valid_here = false;
+    for (size_t i = before; i < codes.size(); ++i) valid_here = valid_here || codes[i].check_ok;
+    int digits = 0;
+    for (char ch : line->text) digits += std::isdigit(static_cast<unsigned char>(ch)) != 0;
+    if (!valid_here && digits >= 4 && Compact(line->text).size() >= 6) {
+      absl::StatusOr<LineText> again =
+          lease->Recognize(RenderLine(*g, 0, g->chars.size(), 52), kAlnum, 7);
+      if (again.ok()) {
+        AddCandidates(again->text, again->confidences, Choices(*again), g->box, &codes);
+
+      }
+    }
     if (after_sure < 0) {
       for (const FrameCode& c : codes) {
         if (c.check_ok && c.corrected == 0 && c.ocr_min >= 0.85) after_sure = options.groups_after_sure;
