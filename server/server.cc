@@ -84,6 +84,12 @@ absl::StatusOr<std::unique_ptr<YardgateServer>> YardgateServer::Start(const Conf
   int port = 0;
   builder.AddListeningPort(config.grpc_listen, grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(config.max_message_bytes);
+  // Event subscriptions stay open for days through NATs and firewalls: keep them alive, and let
+  // clients ping as often as every 10 s without being dropped for it (too_many_pings).
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
   builder.RegisterService(parts->gate_service.get());
   builder.RegisterService(parts->terminal_service.get());
   builder.RegisterService(parts->seal_service.get());
