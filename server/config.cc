@@ -46,7 +46,7 @@ absl::Status SetServer(Config& c, int line, const std::string& key, const std::s
   } else if (key == "http_listen") {
     c.http_listen = value;
   } else if (key == "max_message_bytes" || key == "max_frame_bytes" || key == "worker_threads" ||
-             key == "unlock_ttl_ms" || key == "visit_active_minutes") {
+             key == "unlock_ttl_ms" || key == "visit_active_minutes" || key == "memory_hours") {
     absl::StatusOr<int> v = ParseInt(line, key, value);
     if (!v.ok()) return v.status();
     if (*v <= 0) return LineError(line, absl::StrCat(key, " must be positive"));
@@ -54,6 +54,7 @@ absl::Status SetServer(Config& c, int line, const std::string& key, const std::s
      : key == "max_frame_bytes"      ? c.max_frame_bytes
      : key == "worker_threads"       ? c.worker_threads
      : key == "visit_active_minutes" ? c.visit_active_minutes
+     : key == "memory_hours"         ? c.memory_hours
                                      : c.unlock_ttl_ms) = *v;
   } else {
     return LineError(line, absl::StrCat("unknown key '", key, "' in [server]"));

@@ -79,6 +79,9 @@ struct Config {
   int unlock_ttl_ms = 5000;
 
   gate::DecisionPolicy policy;
+  // Visits and idempotency keys younger than this stay in memory; older ones are read from the
+  // store (a trouble visit nobody resolved stays in memory until it is).
+  int memory_hours = 72;
   // A truck reaching a later stage within this many minutes of its visit's start continues it.
   int visit_active_minutes = 240;
   // Who may act as a gate clerk (resolve trouble visits) or a customs officer (apply seals,

@@ -151,13 +151,17 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::SetCustomsStatus(grpc::CallbackSe
 grpc::ServerUnaryReactor* TerminalServiceImpl::ListVisits(grpc::CallbackServerContext* ctx,
                                                           const v1::ListVisitsRequest* request,
                                                           v1::ListVisitsResponse* response) {
-  return FinishNow(ctx, yard_->ListVisits(*request), response);
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  workers_->Run([this, reactor, request, response] { FinishWith(reactor, response)(yard_->ListVisits(*request)); });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* TerminalServiceImpl::GetVisit(grpc::CallbackServerContext* ctx,
                                                         const v1::GetVisitRequest* request,
                                                         v1::Visit* response) {
-  return FinishNow(ctx, yard_->GetVisit(request->visit_id()), response);
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  workers_->Run([this, reactor, request, response] { FinishWith(reactor, response)(yard_->GetVisit(request->visit_id())); });
+  return reactor;
 }
 
 grpc::ServerWriteReactor<v1::Event>* TerminalServiceImpl::Subscribe(grpc::CallbackServerContext*,

@@ -177,27 +177,37 @@ absl::Status Yard::LoadState() {
       customs_[customs.getColumn(0).getString()] =
           static_cast<v1::CustomsStatus>(customs.getColumn(1).getInt());
     }
-    SQLite::Statement visits(db, "SELECT body FROM visits");
+    // Recent visits, and older trouble visits nobody has resolved yet.
+    const int64_t cutoff = NowMs() - static_cast<int64_t>(config_.memory_hours) * 3'600'000;
+    SQLite::Statement visits(db, "SELECT body FROM visits WHERE arrived_ms >= ? OR decision = ?");
+    visits.bind(1, static_cast<int64_t>(cutoff));
+    visits.bind(2, static_cast<int>(v1::DECISION_TROUBLE));
     while (visits.executeStep()) {
       v1::Visit v;
       if (!ParseBlob(visits.getColumn(0), &v)) throw std::runtime_error("bad visit row");
+      if (TimeUtil::TimestampToMilliseconds(v.arrived_at()) < cutoff && v.passed()) continue;
       visits_[v.visit_id()] = v;
     }
-    SQLite::Statement keys(db, "SELECT scope, key, request_hash, response FROM idempotency");
+    // Visit ids are "V" and a zero-padded number, so the largest is the newest.
+    const std::string newest = db.execAndGet("SELECT COALESCE(MAX(visit_id), '') FROM visits").getString();
+    if (!newest.empty()) next_visit_number_ = std::stoull(newest.substr(1)) + 1;
+    SQLite::Statement keys(db,
+                           "SELECT scope, key, request_hash, response, created_ms FROM idempotency "
+                           "WHERE created_ms >= ? ORDER BY created_ms");
+    keys.bind(1, static_cast<int64_t>(cutoff));
     while (keys.executeStep()) {
       const SQLite::Column response = keys.getColumn(3);
-      idempotency_[IdempotencyScope(keys.getColumn(0).getString(), keys.getColumn(1).getString())] =
-          Remembered{keys.getColumn(2).getString(),
-                     std::string(static_cast<const char*>(response.getBlob()),
-                                 static_cast<size_t>(response.getBytes()))};
+      const std::string scoped = IdempotencyScope(keys.getColumn(0).getString(), keys.getColumn(1).getString());
+      const int64_t created = keys.getColumn(4).getInt64();
+      idempotency_[scoped] = Remembered{keys.getColumn(2).getString(),
+                                        std::string(static_cast<const char*>(response.getBlob()),
+                                                    static_cast<size_t>(response.getBytes())),
+                                        created};
+      idempotency_order_.emplace_back(created, scoped);
     }
   });
   if (!status.ok()) return status;
   next_sequence_ = last_sequence + 1;
-  if (!visits_.empty()) {
-    // Visit ids are "V" and a zero-padded number, so the map's last key is the newest.
-    next_visit_number_ = std::stoull(visits_.rbegin()->first.substr(1)) + 1;
-  }
   events_ = std::make_unique<EventLog>(store_, last_sequence);
   return absl::OkStatus();
 }
@@ -266,7 +276,11 @@ void Yard::MutateRaw(const std::string& scope, const std::string& key, const std
   }
   // Only a success is remembered: a refused call may be retried once its cause is gone.
   const bool remember = !key.empty() && change->status.ok();
-  if (remember) idempotency_[IdempotencyScope(scope, key)] = Remembered{request_hash, change->response};
+  if (remember) {
+    const std::string scoped = IdempotencyScope(scope, key);
+    idempotency_[scoped] = Remembered{request_hash, change->response, now_ms};
+    idempotency_order_.emplace_back(now_ms, scoped);
+  }
   auto events = std::make_shared<std::vector<v1::Event>>(std::move(change->events));
   Store::Work rows = std::move(change->rows);
   const std::string response_bytes = change->response;
@@ -377,6 +391,22 @@ void Yard::ExpectedAt(const std::string& lane_id, std::vector<std::string>* plat
         containers->push_back(m.container_number());
       }
     }
+  }
+}
+
+void Yard::ForgetOldLocked(int64_t now_ms) {
+  const int64_t cutoff = now_ms - static_cast<int64_t>(config_.memory_hours) * 3'600'000;
+  // Visit ids grow with time, so the oldest are first; an open trouble visit stays.
+  for (auto it = visits_.begin(); it != visits_.end();) {
+    const v1::Visit& v = it->second;
+    if (TimeUtil::TimestampToMilliseconds(v.arrived_at()) >= cutoff) break;
+    const bool open_trouble = v.decision() == v1::DECISION_TROUBLE && !v.passed();
+    it = open_trouble ? std::next(it) : visits_.erase(it);
+  }
+  while (!idempotency_order_.empty() && idempotency_order_.front().first < cutoff) {
+    const auto found = idempotency_.find(idempotency_order_.front().second);
+    if (found != idempotency_.end() && found->second.created_ms < cutoff) idempotency_.erase(found);
+    idempotency_order_.pop_front();
   }
 }
 
@@ -511,6 +541,7 @@ void Yard::SubmitArrival(const v1::SubmitArrivalRequest& request, ArrivalReads r
       "SubmitArrival", request.idempotency_key(), RequestHash(request), reply,
       [&]() -> absl::StatusOr<Change<v1::SubmitArrivalResponse>> {
         const int64_t now = NowMs();
+        ForgetOldLocked(now);
         const v1::Stage stage = static_cast<v1::Stage>(lane->EffectiveStage());
         const google::protobuf::Timestamp at =
             request.has_captured_at() ? request.captured_at() : TimeUtil::MillisecondsToTimestamp(now);
@@ -769,24 +800,43 @@ absl::StatusOr<v1::ListVisitsResponse> Yard::ListVisits(const v1::ListVisitsRequ
   const int page_size = request.page_size() == 0 ? kDefaultListPageSize
                                                  : std::min(request.page_size(), kMaxListPageSize);
   v1::ListVisitsResponse response;
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = request.page_token().empty() ? visits_.begin() : visits_.upper_bound(request.page_token());
-  for (; it != visits_.end(); ++it) {
-    if (!request.lane_id().empty() && it->second.lane_id() != request.lane_id()) continue;
-    if (response.visits_size() == page_size) {
-      response.set_next_page_token(response.visits(page_size - 1).visit_id());
-      break;
+  absl::Status read = store_->Read([&](SQLite::Database& db) {
+    // One more row than the page tells whether there is a next page.
+    SQLite::Statement q(db,
+                        "SELECT body FROM visits WHERE visit_id > ? AND (? = '' OR lane_id = ?) "
+                        "ORDER BY visit_id LIMIT ?");
+    q.bind(1, request.page_token());
+    q.bind(2, request.lane_id());
+    q.bind(3, request.lane_id());
+    q.bind(4, page_size + 1);
+    while (q.executeStep()) {
+      if (response.visits_size() == page_size) {
+        response.set_next_page_token(response.visits(page_size - 1).visit_id());
+        break;
+      }
+      if (!ParseBlob(q.getColumn(0), response.add_visits())) throw std::runtime_error("bad visit row");
     }
-    *response.add_visits() = it->second;
-  }
+  });
+  if (!read.ok()) return read;
   return response;
 }
 
 absl::StatusOr<v1::Visit> Yard::GetVisit(const std::string& visit_id) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  const auto it = visits_.find(visit_id);
-  if (it == visits_.end()) return absl::NotFoundError(absl::StrCat("no visit '", visit_id, "'"));
-  return it->second;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto it = visits_.find(visit_id);
+    if (it != visits_.end()) return it->second;
+  }
+  v1::Visit visit;
+  bool found = false;
+  absl::Status read = store_->Read([&](SQLite::Database& db) {
+    SQLite::Statement q(db, "SELECT body FROM visits WHERE visit_id = ?");
+    q.bind(1, visit_id);
+    if (q.executeStep()) found = ParseBlob(q.getColumn(0), &visit);
+  });
+  if (!read.ok()) return read;
+  if (!found) return absl::NotFoundError(absl::StrCat("no visit '", visit_id, "'"));
+  return visit;
 }
 
 absl::StatusOr<v1::ListTroubleVisitsResponse> Yard::ListTroubleVisits(

@@ -14,6 +14,7 @@
 #define YARDGATE_SERVER_YARD_H_
 
 #include <functional>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -112,7 +113,9 @@ class Yard {
   void CancelAppointment(const v1::CancelAppointmentRequest& request, Reply<v1::Appointment> reply);
   void SetCustomsStatus(const v1::SetCustomsStatusRequest& request,
                         Reply<v1::SetCustomsStatusResponse> reply);
+  // Read from the store (every visit ever): not for gRPC callback threads.
   absl::StatusOr<v1::ListVisitsResponse> ListVisits(const v1::ListVisitsRequest& request) const;
+  // From memory, or from the store for an old visit: not for gRPC callback threads.
   absl::StatusOr<v1::Visit> GetVisit(const std::string& visit_id) const;
   // The trouble desk's queue, oldest first. Reads frames from the store when asked: not for
   // gRPC callback threads then.
@@ -149,6 +152,7 @@ class Yard {
   struct Remembered {
     std::string request_hash;
     std::string response;
+    int64_t created_ms = 0;
   };
   struct RawChange : SideEffects {
     absl::Status status;
@@ -169,6 +173,8 @@ class Yard {
   // REQUIRES: mu_ held.
   // The newest visit of `plate` started within the active window, if it is at a stage before
   // `stage` (so this arrival continues it).
+  // Drops visits and idempotency keys older than the memory window (they stay in the store).
+  void ForgetOldLocked(int64_t now_ms);
   const v1::Visit* ContinuableVisitLocked(const std::string& plate, v1::Stage stage, int64_t now_ms) const;
   gate::DecisionInput DecisionInputLocked(const v1::Visit& visit, int64_t now_ms) const;
   void ApplyOutcomeLocked(const gate::DecisionOutcome& outcome, const std::string& decided_by,
@@ -189,6 +195,7 @@ class Yard {
   std::map<std::string, v1::CustomsStatus> customs_;         // guarded by mu_
   std::map<std::string, v1::Visit> visits_;                  // guarded by mu_
   std::map<std::string, Remembered> idempotency_;            // guarded by mu_; scope + '\n' + key
+  std::deque<std::pair<int64_t, std::string>> idempotency_order_;  // guarded by mu_; oldest first
   uint64_t next_sequence_ = 1;                               // guarded by mu_
   uint64_t next_visit_number_ = 1;                           // guarded by mu_
   bool healthy_ = true;                                      // guarded by mu_

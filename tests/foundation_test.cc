@@ -7,6 +7,8 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include <google/protobuf/util/time_util.h>
+
 #include "server/event_log.h"
 #include "server/yard.h"
 #include "tests/test_server.h"
@@ -331,6 +333,43 @@ TEST_F(FoundationTest, PassageReturnsTheEmptyAtOnce) {
   EXPECT_EQ(events[2].container_returned().container_number(), "TGHU1643396");
   // A used appointment does not open the gate a second time.
   EXPECT_EQ(Arrive("L1", "粤B12345", {"TGHU1643396"}).decision(), v1::DECISION_TROUBLE);
+}
+
+TEST_F(FoundationTest, OldVisitsLeaveMemoryButNotTheStore) {
+  Book("A1", "粤B12345", {"CSQU3054383"});
+  // Captured four days ago (a lane that was offline and replays), beyond the 72 h window.
+  v1::SubmitArrivalRequest old;
+  old.set_lane_id("L1");
+  old.mutable_read()->set_plate("粤B12345");
+  old.mutable_read()->add_container_numbers("CSQU3054383");
+  *old.mutable_captured_at() = google::protobuf::util::TimeUtil::GetCurrentTime() -
+                               google::protobuf::util::TimeUtil::HoursToDuration(96);
+  grpc::ClientContext ctx;
+  v1::SubmitArrivalResponse first;
+  ASSERT_TRUE(Gate()->SubmitArrival(&ctx, old, &first).ok());
+  const v1::Visit trouble = Arrive("L1", "粤B99999", {});  // prunes the old one from memory
+  StopServer();
+  StartServer();  // loads only the recent visits and open trouble
+  grpc::ClientContext get_ctx;
+  v1::GetVisitRequest get;
+  get.set_visit_id(first.visit().visit_id());
+  v1::Visit got;
+  ASSERT_TRUE(Terminal()->GetVisit(&get_ctx, get, &got).ok());
+  EXPECT_EQ(got.SerializeAsString(), first.visit().SerializeAsString());
+  grpc::ClientContext list_ctx;
+  v1::ListVisitsRequest list;
+  list.set_page_size(1);
+  v1::ListVisitsResponse page;
+  ASSERT_TRUE(Terminal()->ListVisits(&list_ctx, list, &page).ok());
+  ASSERT_EQ(page.visits_size(), 1);
+  EXPECT_EQ(page.visits(0).visit_id(), first.visit().visit_id());
+  EXPECT_EQ(page.next_page_token(), first.visit().visit_id());
+  list.set_page_token(page.next_page_token());
+  grpc::ClientContext list_ctx2;
+  ASSERT_TRUE(Terminal()->ListVisits(&list_ctx2, list, &page).ok());
+  ASSERT_EQ(page.visits_size(), 1);
+  EXPECT_EQ(page.visits(0).visit_id(), trouble.visit_id());
+  EXPECT_TRUE(page.next_page_token().empty());
 }
 
 TEST_F(FoundationTest, DecisionRulesReloadWithoutARestart) {
