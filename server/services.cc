@@ -43,8 +43,8 @@ absl::Status Authorize(const grpc::CallbackServerContext& ctx, const std::vector
     for (size_t i = 0; i < secret.size(); ++i) diff |= static_cast<unsigned char>(c.secret[i] ^ secret[i]);
     if (diff != 0) continue;
     if (c.role != role || c.id != claimed_id) {
-      return absl::PermissionDeniedError(absl::StrCat("the token is ", c.role, " ", c.id, "'s, not ", role,
-                                                      " '", claimed_id, "''s"));
+      return absl::PermissionDeniedError(absl::StrCat("this token belongs to ", c.role, " ", c.id,
+                                                      ", not to ", role, " ", claimed_id));
     }
     return absl::OkStatus();
   }
