@@ -84,7 +84,7 @@ struct EngineOptions {
   // The plate character classifier (yardgate-ocr-train). Empty: $YARDGATE_OCR_MODELS/
   // plate_chars.yml.gz, else the one built into the source tree; missing: Tesseract only.
   std::string plate_model;
-  int max_containers = 3;               // check-digit-valid containers reported per visit
+  int max_containers = 2;               // check-digit-valid containers per visit (two 20-foot boxes)
   // Latency budget per visit in ms (0: none). Past it, frames stop recognising further text
   // groups and skip second passes, so a visit answers in about this time with what it has.
   double visit_budget_ms = 0;
