@@ -331,6 +331,13 @@ std::vector<CodeCandidate> ExtractContainerNumbers(std::string_view raw,
     }
     out.push_back(cand);  // the unrepaired read, check digit failing
   }
+  // However it was reached, a number more than two characters away from what was read is
+  // other text made to fit (weights, words), not a container number.
+  out.erase(std::remove_if(out.begin(), out.end(),
+                           [&](const CodeCandidate& c) {
+                             return HammingDistance(c.number, compact.text.substr(c.start, 11)) > 2;
+                           }),
+            out.end());
   // A spurious mark inside the serial (a frame edge, dirt) adds a character: when exactly one
   // deletion from a 12-character run gives a valid number, offer it as a repair.
   for (size_t start = 0; start + 12 <= compact.text.size(); ++start) {

@@ -103,6 +103,13 @@ TEST(ExtractContainerNumbers, EveryValidCandidatePassesTheGateValidator) {
   }
 }
 
+TEST(ExtractContainerNumbers, WeightsAreNotRepairedIntoNumbers) {
+  // Two stacked weight lines ("26660 KG", "58770 LB") must not become a container number.
+  for (const CodeCandidate& c : ExtractContainerNumbers("26660KG58770L8", {})) {
+    EXPECT_FALSE(c.check_ok) << c.number;
+  }
+}
+
 TEST(ExtractSizeType, CommonCodesAndLookAlikes) {
   EXPECT_EQ(ExtractSizeType("22G1"), "22G1");
   EXPECT_EQ(ExtractSizeType("2261"), "22G1");
