@@ -118,7 +118,8 @@ std::vector<Candidate> Locate(const cv::Mat& bgr) {
 }
 
 // The plate upright, grey, characters about 48 pixels high, text black on white.
-cv::Mat Rectify(const cv::Mat& bgr, const Candidate& c, bool* double_row) {
+cv::Mat Rectify(const cv::Mat& bgr, const Candidate& c, bool* double_row,
+                cv::Mat* dark_text_gray = nullptr) {
   cv::Mat crop;
   if (c.tight) {
     crop = bgr;
@@ -148,12 +149,18 @@ cv::Mat Rectify(const cv::Mat& bgr, const Candidate& c, bool* double_row) {
   cv::threshold(gray, bin, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
   // Make the text black: blue plates carry light text, yellow and green dark text; otherwise
   // the text is the minority in the central band.
+  bool inverted = false;
   if (c.colour == PlateColour::kBlue) {
     bin = 255 - bin;
+    inverted = true;
   } else if (c.colour == PlateColour::kUnknown) {
     cv::Rect band(0, bin.rows / 4, bin.cols, bin.rows / 2);
-    if (cv::countNonZero(bin(band)) < band.area() / 2) bin = 255 - bin;
+    if (cv::countNonZero(bin(band)) < band.area() / 2) {
+      bin = 255 - bin;
+      inverted = true;
+    }
   }
+  if (dark_text_gray != nullptr) *dark_text_gray = inverted ? 255 - gray : gray;
   // Erase the plate's frame: rows and columns that are mostly ink, near the edges.
   for (int y = 0; y < bin.rows; ++y) {
     if (y > bin.rows / 5 && y < bin.rows * 4 / 5) continue;
@@ -443,13 +450,17 @@ cv::Mat CellMask(const cv::Mat& bin, const cv::Rect& r, cv::Rect* ink_box) {
 // Reads the cells: the first is the province (classifier, else chi_sim), the rest letters
 // and digits, read as one clean line by Tesseract and character by character by the
 // classifier; where the two disagree the more confident wins, with its confidence lowered.
-absl::StatusOr<PlateText> ReadCells(const cv::Mat& bin, const std::vector<cv::Rect>& cells,
+absl::StatusOr<PlateText> ReadCells(const cv::Mat& bin, const cv::Mat& gray,
+                                    const std::vector<cv::Rect>& cells,
                                     TessPool::Lease& chinese, TessPool::Lease& latin,
                                     const CharClassifier* classifier) {
   PlateText out;
   if (cells.size() < 2) return out;
   // Province.
-  cv::Mat glyph = GlyphImage(bin, cells[0], 48);
+  // The province character from the grey plate: the classifier thresholds the cell on its
+  // own, which keeps the strokes that one threshold for the whole plate merges.
+  cv::Mat glyph = gray.empty() ? GlyphImage(bin, cells[0], 48)
+                               : gray(cells[0] & cv::Rect(0, 0, gray.cols, gray.rows)).clone();
   std::string province = "?";
   float pconf = 0;
   if (classifier != nullptr) {
@@ -596,7 +607,8 @@ absl::StatusOr<std::vector<FramePlate>> ReadPlates(const cv::Mat& bgr, TessPool&
   for (Candidate& c : cands) {
     if (c.colour == PlateColour::kUnknown) c.colour = DominantColour(bgr(c.box));
     bool double_row = false;
-    cv::Mat bin = Rectify(bgr, c, &double_row);
+    cv::Mat gray;
+    cv::Mat bin = Rectify(bgr, c, &double_row, &gray);
     if (!options.debug_prefix.empty()) {
       cv::imwrite(absl::StrFormat("%s-plate%02d.png", options.debug_prefix, k), bin);
     }
@@ -605,7 +617,7 @@ absl::StatusOr<std::vector<FramePlate>> ReadPlates(const cv::Mat& bgr, TessPool&
     std::vector<std::vector<cv::Rect>> layouts = Layouts(bin, c.colour, double_row);
     for (const std::vector<cv::Rect>& cells : layouts) {
       if (!out.empty() && out.back().valid && out.back().ocr_min >= 0.4) break;
-      absl::StatusOr<PlateText> pt = ReadCells(bin, cells, zh, en, options.classifier);
+      absl::StatusOr<PlateText> pt = ReadCells(bin, gray, cells, zh, en, options.classifier);
       if (!pt.ok()) return pt.status();
       FramePlate p;
       p.text = pt->text;
