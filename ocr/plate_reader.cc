@@ -653,11 +653,14 @@ std::vector<std::pair<cv::Mat, std::string>> PlateTrainingGlyphs(const cv::Mat& 
   Candidate& c = cands[0];
   if (c.colour == PlateColour::kUnknown) c.colour = DominantColour(bgr(c.box));
   bool double_row = false;
-  cv::Mat bin = Rectify(bgr, c, &double_row);
+  cv::Mat gray;
+  cv::Mat bin = Rectify(bgr, c, &double_row, &gray);
   const std::vector<std::string> chars = SplitCodePoints(truth);
   for (const std::vector<cv::Rect>& cells : Layouts(bin, c.colour, double_row)) {
     if (cells.size() != chars.size()) continue;
-    for (size_t i = 0; i < cells.size(); ++i) out.emplace_back(GlyphImage(bin, cells[i], 48), chars[i]);
+    // As ReadCells sees them: the province from the grey plate, the others from the binary.
+    out.emplace_back(gray(cells[0] & cv::Rect(0, 0, gray.cols, gray.rows)).clone(), chars[0]);
+    for (size_t i = 1; i < cells.size(); ++i) out.emplace_back(GlyphImage(bin, cells[i], 48), chars[i]);
     break;
   }
   return out;
