@@ -32,8 +32,8 @@ absl::Status Authorize(const grpc::CallbackServerContext& ctx, const std::vector
   constexpr absl::string_view kBearer = "Bearer ";
   if (it == metadata.end() || it->second.size() <= kBearer.size() ||
       std::string(it->second.data(), kBearer.size()) != kBearer) {
-    return absl::UnauthenticatedError(absl::StrCat("this call needs a ", role,
-                                                   "'s token: metadata \"authorization: Bearer <token>\""));
+    return absl::UnauthenticatedError(absl::StrCat("this call needs the token of the ", role,
+                                                   " it names: metadata \"authorization: Bearer <token>\""));
   }
   const std::string secret(it->second.data() + kBearer.size(), it->second.size() - kBearer.size());
   for (const Credential& c : credentials) {

@@ -41,6 +41,11 @@ commands:
   visits [--lane L]
   trouble [--lane L]
   resolve --visit V --clerk ID --token T (--approve | --reject | --plate P | --container C...) [--comment TEXT]
+  seal-apply --seal ID --kind elock|rfid|mechanical --officer ID --token T [--device PHONE]
+             [--container C]... [--plate P] [--place TEXT] [--lat X --lon Y]
+  seal-event --seal ID --event verified|broken|tampered|removed|cleared --officer ID --token T
+  seal --seal ID                             a seal's state
+  unlock --seal ID --officer ID --token T [--reason TEXT]
   subscribe [--after N] [--count K]          events after sequence N; stop after K
   demo                                       runs a demo truck through lane L1 and prints the decisions
 common:
@@ -118,6 +123,7 @@ class Client {
     channel_ = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
     gate_ = v1::GateService::NewStub(channel_);
     terminal_ = v1::TerminalService::NewStub(channel_);
+    seal_ = v1::SealService::NewStub(channel_);
   }
 
   int Health(const Args& a) {
@@ -288,9 +294,69 @@ class Client {
                    : a.Has("--reject") ? v1::CLERK_ACTION_REJECT
                                        : v1::CLERK_ACTION_CORRECT);
     grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization", "Bearer " + a.Get("--token"));
+    Authorize(a, &ctx);
     v1::Visit resp;
     return Print(terminal_->ResolveTrouble(&ctx, req, &resp), resp);
+  }
+
+  int SealApply(const Args& a) {
+    v1::ApplySealRequest req;
+    req.set_idempotency_key(a.Get("--key"));
+    req.set_seal_id(a.Get("--seal"));
+    const std::string kind = a.Get("--kind");
+    req.set_kind(kind == "elock"        ? v1::SEAL_KIND_GPS_ELOCK
+                 : kind == "rfid"       ? v1::SEAL_KIND_RFID_ESEAL
+                 : kind == "mechanical" ? v1::SEAL_KIND_MECHANICAL
+                                        : v1::SEAL_KIND_UNSPECIFIED);
+    for (const std::string& c : a.All("--container")) req.add_container_numbers(c);
+    req.set_plate(a.Get("--plate"));
+    req.set_device_id(a.Get("--device"));
+    req.set_officer_id(a.Get("--officer"));
+    req.set_place(a.Get("--place"));
+    req.set_latitude(std::stod(a.Get("--lat", "0")));
+    req.set_longitude(std::stod(a.Get("--lon", "0")));
+    grpc::ClientContext ctx;
+    Authorize(a, &ctx);
+    v1::Seal resp;
+    return Print(seal_->ApplySeal(&ctx, req, &resp), resp);
+  }
+
+  int SealEvent(const Args& a) {
+    static const std::map<std::string, v1::SealEventKind> kinds = {
+        {"verified", v1::SEAL_EVENT_KIND_VERIFIED}, {"broken", v1::SEAL_EVENT_KIND_BROKEN},
+        {"tampered", v1::SEAL_EVENT_KIND_TAMPERED}, {"removed", v1::SEAL_EVENT_KIND_REMOVED},
+        {"cleared", v1::SEAL_EVENT_KIND_ALARM_CLEARED}};
+    v1::ReportSealEventRequest req;
+    req.set_idempotency_key(a.Get("--key"));
+    req.set_seal_id(a.Get("--seal"));
+    const auto kind = kinds.find(a.Get("--event"));
+    req.set_kind(kind == kinds.end() ? v1::SEAL_EVENT_KIND_UNSPECIFIED : kind->second);
+    req.set_officer_id(a.Get("--officer"));
+    req.set_detail(a.Get("--detail"));
+    grpc::ClientContext ctx;
+    Authorize(a, &ctx);
+    v1::Seal resp;
+    return Print(seal_->ReportSealEvent(&ctx, req, &resp), resp);
+  }
+
+  int Seal(const Args& a) {
+    v1::GetSealRequest req;
+    req.set_seal_id(a.Get("--seal"));
+    grpc::ClientContext ctx;
+    v1::Seal resp;
+    return Print(seal_->GetSeal(&ctx, req, &resp), resp);
+  }
+
+  int Unlock(const Args& a) {
+    v1::RequestUnlockRequest req;
+    req.set_idempotency_key(a.Get("--key"));
+    req.set_seal_id(a.Get("--seal"));
+    req.set_officer_id(a.Get("--officer"));
+    req.set_reason(a.Get("--reason"));
+    grpc::ClientContext ctx;
+    Authorize(a, &ctx);
+    v1::RequestUnlockResponse resp;
+    return Print(seal_->RequestUnlock(&ctx, req, &resp), resp);
   }
 
   int Subscribe(const Args& a) {
@@ -343,9 +409,15 @@ class Client {
   }
 
  private:
+  // The clerk's or officer's bearer token, from --token.
+  static void Authorize(const Args& a, grpc::ClientContext* ctx) {
+    if (!a.Get("--token").empty()) ctx->AddMetadata("authorization", "Bearer " + a.Get("--token"));
+  }
+
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::GateService::Stub> gate_;
   std::unique_ptr<v1::TerminalService::Stub> terminal_;
+  std::unique_ptr<v1::SealService::Stub> seal_;
 };
 
 }  // namespace
@@ -394,6 +466,10 @@ int main(int argc, char** argv) {
   if (c == "visits") return client.Visits(args);
   if (c == "trouble") return client.Trouble(args);
   if (c == "resolve") return client.Resolve(args);
+  if (c == "seal-apply") return client.SealApply(args);
+  if (c == "seal-event") return client.SealEvent(args);
+  if (c == "seal") return client.Seal(args);
+  if (c == "unlock") return client.Unlock(args);
   if (c == "subscribe") return client.Subscribe(args);
   if (c == "demo") return client.Demo();
   std::fprintf(stderr, "yardgatectl: %s\n%s", c.empty() ? "no command given" : ("unknown command '" + c + "'").c_str(), kUsage);
