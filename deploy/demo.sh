@@ -19,7 +19,8 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 "$build_dir/bin/yardgatectl" --server "$listen" health
-"$build_dir/bin/yardgatectl" --server "$listen" demo
+# The officer and token are the demo ones in deploy/yardgate.conf.
+"$build_dir/bin/yardgatectl" --server "$listen" demo --officer officer-demo --token demo-officer-token-change-me
 echo
 echo "demo: yardgate-server is serving gRPC on $listen with its data in ./var; Ctrl-C stops it."
 echo "demo: try: $build_dir/bin/yardgatectl --server $listen subscribe"

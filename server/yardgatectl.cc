@@ -30,7 +30,7 @@ constexpr const char* kUsage = R"(usage: yardgatectl [--server HOST:PORT] COMMAN
 commands:
   health [--service NAME]                    standard gRPC health check
   services                                   services listed by server reflection
-  appointment --id ID --plate P --direction in|out [--container C[:TYPE]]... [--company X]
+  appointment --id ID --plate P --direction in|out [--container C[:TYPE[:SEAL]]]... [--company X]
                                              TYPE: RE RI RM DI DE DM (default RE in, DI out)
   cancel-appointment --id ID
   customs --container C --status released|held|inspection
@@ -47,7 +47,8 @@ commands:
   seal --seal ID                             a seal's state
   unlock --seal ID --officer ID --token T [--reason TEXT]
   subscribe [--after N] [--count K]          events after sequence N; stop after K
-  demo                                       runs a demo truck through lane L1 and prints the decisions
+  demo [--officer ID --token T]              runs a demo truck through lane L1 and prints the decisions
+                                             (with an officer: its box travels under an e-seal)
 common:
   --server HOST:PORT   default 127.0.0.1:50051
   --key KEY            idempotency key for a mutating command
@@ -104,6 +105,15 @@ v1::TransactionType ParseType(const std::string& t, v1::Direction d) {
   auto it = types.find(t);
   if (it != types.end()) return it->second;
   return d == v1::DIRECTION_OUT ? v1::TRANSACTION_TYPE_DELIVER_IMPORT : v1::TRANSACTION_TYPE_RECEIVE_EXPORT;
+}
+
+std::vector<std::string> Split(const std::string& s, char sep) {
+  std::vector<std::string> parts;
+  std::stringstream in(s);
+  std::string part;
+  while (std::getline(in, part, sep)) parts.push_back(part);
+  if (parts.empty()) parts.push_back("");
+  return parts;
 }
 
 v1::CameraPosition ParsePosition(const std::string& p) {
@@ -167,9 +177,11 @@ class Client {
     ap->set_company(a.Get("--company"));
     for (const std::string& c : a.All("--container")) {
       v1::ContainerMove* m = ap->add_containers();
-      const size_t colon = c.find(':');
-      m->set_container_number(c.substr(0, colon));
-      m->set_transaction_type(ParseType(colon == std::string::npos ? "" : c.substr(colon + 1), ap->direction()));
+      // C[:TYPE[:SEAL]]
+      const std::vector<std::string> parts = Split(c, ':');
+      m->set_container_number(parts[0]);
+      m->set_transaction_type(ParseType(parts.size() > 1 ? parts[1] : "", ap->direction()));
+      if (parts.size() > 2) m->set_seal_id(parts[2]);
     }
     grpc::ClientContext ctx;
     v1::Appointment resp;
@@ -379,12 +391,23 @@ class Client {
 
   // A truck under appointment through the in-gate lane: first with a wrong check digit
   // (TROUBLE naming the container), then as appointed (OPEN), then through the barrier.
-  int Demo() {
-    const std::string stamp = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+  int Demo(const Args& a) {
+    const std::string stamp = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                  std::chrono::system_clock::now().time_since_epoch()).count());
+    const std::string seal_id = "DEMO-SEAL-" + stamp;
+    const bool sealed = !a.Get("--officer").empty() && !a.Get("--token").empty();
+    if (sealed) {
+      std::printf("# 0. a customs officer seals the export box with an RFID e-seal\n");
+      Args seal;
+      seal.options = {{"--seal", seal_id}, {"--kind", "rfid"}, {"--officer", a.Get("--officer")},
+                      {"--token", a.Get("--token")}, {"--container", "CSQU3054383"},
+                      {"--plate", "粤B12345"}, {"--place", "Yantian e-commerce yard"}};
+      if (SealApply(seal) != 0) return 1;
+    }
     Args ap;
     ap.options = {{"--id", "DEMO-" + stamp}, {"--plate", "粤B12345"}, {"--direction", "in"},
-                  {"--container", "CSQU3054383:RE"}, {"--container", "TGHU1643396:RM"}};
+                  {"--container", sealed ? "CSQU3054383:RE:" + seal_id : "CSQU3054383:RE"},
+                  {"--container", "TGHU1643396:RM"}};
     std::printf("# 1. the terminal system books the truck\n");
     if (Appointment(ap) != 0) return 1;
     std::printf("# 2. the truck arrives at lane L1; one container number is read with a wrong check digit\n");
@@ -403,6 +426,12 @@ class Client {
     Args passage;
     passage.options = {{"--visit", open.visit_id()}};
     if (open.decision() == v1::DECISION_OPEN && Passage(passage) != 0) return 1;
+    if (sealed) {
+      std::printf("# 5. the gate verified the seal on its own\n");
+      Args seal;
+      seal.options = {{"--seal", seal_id}};
+      if (Seal(seal) != 0) return 1;
+    }
     std::printf("# decisions: %s for %s, %s for %s\n", v1::Decision_Name(trouble.decision()).c_str(),
                 trouble.visit_id().c_str(), v1::Decision_Name(open.decision()).c_str(), open.visit_id().c_str());
     return trouble.decision() == v1::DECISION_TROUBLE && open.decision() == v1::DECISION_OPEN ? 0 : 1;
@@ -471,7 +500,7 @@ int main(int argc, char** argv) {
   if (c == "seal") return client.Seal(args);
   if (c == "unlock") return client.Unlock(args);
   if (c == "subscribe") return client.Subscribe(args);
-  if (c == "demo") return client.Demo();
+  if (c == "demo") return client.Demo(args);
   std::fprintf(stderr, "yardgatectl: %s\n%s", c.empty() ? "no command given" : ("unknown command '" + c + "'").c_str(), kUsage);
   return 2;
 }
