@@ -540,10 +540,15 @@ std::optional<SealRecord> SealBook::FindByDevice(const std::string& device_id) c
 }
 
 std::vector<SealRecord> SealBook::All() const {
+  return Select([](const SealRecord&) { return true; });
+}
+
+std::vector<SealRecord> SealBook::Select(const std::function<bool(const SealRecord&)>& keep) const {
   absl::MutexLock lock(&mu_);
   std::vector<SealRecord> out;
-  out.reserve(seals_.size());
-  for (const auto& [id, r] : seals_) out.push_back(r);
+  for (const auto& [id, r] : seals_) {
+    if (keep(r)) out.push_back(r);
+  }
   return out;
 }
 

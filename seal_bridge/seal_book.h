@@ -37,6 +37,7 @@
 #ifndef YARDGATE_SEAL_BRIDGE_SEAL_BOOK_H_
 #define YARDGATE_SEAL_BRIDGE_SEAL_BOOK_H_
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -224,6 +225,9 @@ class SealBook final {
   std::optional<SealRecord> Get(const std::string& seal_id) const;
   std::optional<SealRecord> FindByDevice(const std::string& device_id) const;
   std::vector<SealRecord> All() const;
+  // The seals `keep` accepts, copying only those. `keep` runs under the book's lock: it must
+  // not call back into the book.
+  std::vector<SealRecord> Select(const std::function<bool(const SealRecord&)>& keep) const;
 
  private:
   SealRecord* FindLocked(const std::string& seal_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

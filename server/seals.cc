@@ -382,14 +382,17 @@ SideEffects Seals::OnGateArrival(const std::string& lane_id, const std::string& 
 
 std::vector<gate::SealView> Seals::SealsFor(const std::string& plate, const std::vector<std::string>& containers,
                                             const std::vector<std::string>& seal_ids) {
-  std::vector<gate::SealView> out;
-  for (const seal::SealRecord& r : book_.All()) {
+  // On every decision, under the yard's lock: copy only the seals that concern this truck.
+  const std::vector<seal::SealRecord> found = book_.Select([&](const seal::SealRecord& r) {
     const bool named = std::find(seal_ids.begin(), seal_ids.end(), r.seal_id) != seal_ids.end();
     const bool on_box = std::any_of(r.container_numbers.begin(), r.container_numbers.end(), [&](const std::string& c) {
       return std::find(containers.begin(), containers.end(), c) != containers.end();
     });
     const bool on_truck = !plate.empty() && r.plate == plate && seal::IsArmed(r.state);
-    if (!named && !on_box && !on_truck) continue;
+    return named || on_box || on_truck;
+  });
+  std::vector<gate::SealView> out;
+  for (const seal::SealRecord& r : found) {
     out.push_back({r.seal_id, static_cast<gate::SealState>(r.state), r.open_alarms, r.plate, r.container_numbers});
   }
   return out;

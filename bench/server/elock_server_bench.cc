@@ -9,9 +9,7 @@
 // counts as kept when its position row is in the database. Bounded in time.
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -25,20 +23,9 @@
 
 #include "absl/time/clock.h"
 #include "seal_bridge/elock_simulator.h"
+#include "tests/free_port.h"
 
 namespace {
-
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // utime + stime of `pid`, in seconds.
 double CpuSeconds(pid_t pid) {
@@ -81,8 +68,8 @@ int main(int argc, char** argv) {
 
   const std::string dir = (std::filesystem::temp_directory_path() / ("elock-server-bench-" + std::to_string(getpid()))).string();
   std::filesystem::create_directories(dir);
-  const std::string jt808 = "127.0.0.1:" + std::to_string(FreePort());
-  const std::string grpc = "127.0.0.1:" + std::to_string(FreePort());
+  const std::string jt808 = "127.0.0.1:" + std::to_string(yardgate::testing::FreePort());
+  const std::string grpc = "127.0.0.1:" + std::to_string(yardgate::testing::FreePort());
   const pid_t server = fork();
   if (server == 0) {
     execl(YARDGATE_SERVER_BIN, YARDGATE_SERVER_BIN, "--data-dir", dir.c_str(), "--grpc-listen", grpc.c_str(),
