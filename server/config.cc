@@ -56,6 +56,11 @@ absl::Status SetServer(Config& c, int line, const std::string& key, const std::s
      : key == "visit_active_minutes" ? c.visit_active_minutes
      : key == "memory_hours"         ? c.memory_hours
                                      : c.unlock_ttl_ms) = *v;
+  } else if (key == "ocr_budget_ms") {
+    absl::StatusOr<int> v = ParseInt(line, key, value);
+    if (!v.ok()) return v.status();
+    if (*v < 0) return LineError(line, "ocr_budget_ms must be 0 (none) or positive");
+    c.ocr_budget_ms = *v;
   } else {
     return LineError(line, absl::StrCat("unknown key '", key, "' in [server]"));
   }

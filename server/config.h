@@ -75,6 +75,9 @@ struct Config {
   // Largest single camera frame, encoded.
   int max_frame_bytes = 8 << 20;
   int worker_threads = 2;
+  // How long the OCR may take over one arrival's camera frames before it answers with what it
+  // has read so far (0: no limit). The gate promises a decision within a second of arrival.
+  int ocr_budget_ms = 800;
   // How long an unlock command may wait for the e-lock's acknowledgement.
   int unlock_ttl_ms = 5000;
 

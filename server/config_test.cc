@@ -14,6 +14,7 @@ TEST(ConfigTest, ExampleConfigParses) {
   EXPECT_EQ(c->lanes[0].id, "L1");
   EXPECT_EQ(c->lanes[1].direction, gate::Direction::kOut);
   EXPECT_EQ(c->credentials.size(), 2u);
+  EXPECT_EQ(c->ocr_budget_ms, 800);
 }
 
 TEST(ConfigTest, ParsesEverySection) {
@@ -21,6 +22,7 @@ TEST(ConfigTest, ParsesEverySection) {
     [server]
     data_dir = /srv/yardgate   ; a comment
     grpc_listen = 0.0.0.0:50051
+    ocr_budget_ms = 0             ; no limit
     [decision]
     auto_threshold = 0.95
     require_customs_release = yes
@@ -34,6 +36,7 @@ TEST(ConfigTest, ParsesEverySection) {
   )");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->data_dir, "/srv/yardgate");
+  EXPECT_EQ(c->ocr_budget_ms, 0);
   EXPECT_TRUE(c->policy.require_customs_release);
   EXPECT_DOUBLE_EQ(c->policy.company_inspection_ratio.at("ACME"), 0.5);
   EXPECT_EQ(c->policy.risk_seed, 7u);
@@ -49,6 +52,8 @@ TEST(ConfigTest, ErrorsNameTheLineAndTheProblem) {
   EXPECT_EQ(error("[decision]\nauto_threshold = high\n"), "config line 2: auto_threshold = 'high' is not a number");
   EXPECT_EQ(error("[lane L1]\ndirection = sideways\n"), "config line 2: direction = 'sideways': use in or out");
   EXPECT_EQ(error("[lane L1]\n[lane L1]\n"), "config line 2: lane L1 is defined twice");
+  EXPECT_EQ(error("[server]\nocr_budget_ms = -5\n"),
+            "config line 2: ocr_budget_ms must be 0 (none) or positive");
   EXPECT_EQ(error("[nope]\n"), "config line 1: unknown section [nope]");
   EXPECT_EQ(error("grpc_listen = x\n"), "config line 1: 'grpc_listen' is outside any section");
 }

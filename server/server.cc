@@ -72,6 +72,7 @@ absl::StatusOr<std::unique_ptr<YardgateServer>> YardgateServer::Start(const Conf
   ocr_options.auto_threshold = config.policy.auto_threshold;
   ocr_options.threads = config.worker_threads;
   ocr_options.max_frame_bytes = static_cast<size_t>(config.max_frame_bytes);
+  ocr_options.visit_budget_ms = config.ocr_budget_ms;
   parts->ocr = std::make_unique<OcrFrameReader>(ocr_options);
   parts->gate_service = std::make_unique<GateServiceImpl>(parts->yard.get(), parts->workers.get(), parts->ocr.get());
   parts->terminal_service = std::make_unique<TerminalServiceImpl>(parts->yard.get(), parts->workers.get(), config.credentials);
