@@ -9,11 +9,12 @@ packages=(
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libsqlitecpp-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-chi-sim
-  libopencv-dev
+  libtesseract-dev libleptonica-dev tesseract-ocr-eng
+  libopencv-dev libtorch-dev
   libmodbus-dev
   libcpp-httplib-dev
   fonts-dejavu-core fonts-liberation fonts-wqy-zenhei
+  fonts-opendin fonts-roboto-unhinted fonts-droid-fallback fonts-noto-cjk
 )
 
 missing=()

@@ -11,7 +11,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "gate/container_number.h"
-#include "ocr/char_classifier.h"
 #include "ocr/container_reader.h"
 #include "ocr/fusion.h"
 #include "ocr/plate_reader.h"
@@ -25,8 +24,7 @@ namespace yardgate::ocr {
 
 struct Engine::Impl {
   std::unique_ptr<TessPool> latin;
-  std::unique_ptr<TessPool> chinese;
-  std::unique_ptr<CharClassifier> plate_chars;  // may be null
+  std::unique_ptr<PlateNet> plates;  // null when plates are not read
 };
 
 namespace {
@@ -76,22 +74,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& opti
   if (!latin.ok()) return latin.status();
   impl->latin = *std::move(latin);
   if (options.read_plates) {
-    absl::StatusOr<std::unique_ptr<TessPool>> chinese = TessPool::Create(
-        {.language = "chi_sim", .datapath = options.tessdata_dir, .max_engines = options.threads});
-    if (!chinese.ok()) return chinese.status();
-    impl->chinese = *std::move(chinese);
-    std::string model = options.plate_model;
-    if (model.empty()) {
-      const char* dir = std::getenv("YARDGATE_OCR_MODELS");
-      model = dir != nullptr ? (std::filesystem::path(dir) / "plate_chars.yml.gz").string()
-                             : std::string(YARDGATE_OCR_MODEL_DIR) + "/plate_chars.yml.gz";
-    }
-    absl::StatusOr<std::unique_ptr<CharClassifier>> classifier = CharClassifier::Load(model);
-    if (classifier.ok()) {
-      impl->plate_chars = *std::move(classifier);
-    } else if (!options.plate_model.empty()) {
-      return classifier.status();  // asked for explicitly: its absence is an error
-    }
+    absl::StatusOr<std::unique_ptr<PlateNet>> net = PlateNet::Load(
+        options.plate_model.empty() ? DefaultPlateModelPath() : options.plate_model);
+    if (!net.ok()) return net.status();
+    impl->plates = *std::move(net);
   }
   return std::unique_ptr<Engine>(new Engine(options, std::move(impl)));
 }
@@ -158,17 +144,10 @@ absl::StatusOr<VisitReads> Engine::ReadVisit(const std::vector<FrameInput>& fram
           }
           r.codes = *std::move(codes);
         }
-        if (options_.read_plates && impl_->chinese != nullptr) {
+        if (impl_->plates != nullptr) {
           PlateReaderOptions popts;
           popts.debug_prefix = debug;
-          popts.classifier = impl_->plate_chars.get();
-          absl::StatusOr<std::vector<FramePlate>> plates =
-              ReadPlates(images[i], *impl_->chinese, *impl_->latin, popts);
-          if (!plates.ok()) {
-            r.status = plates.status();
-            continue;
-          }
-          r.plates = *std::move(plates);
+          r.plates = ReadPlates(images[i], *impl_->plates, popts);
         }
       } catch (const std::exception& e) {
         r.status = absl::InternalError(
@@ -205,7 +184,7 @@ absl::StatusOr<VisitReads> Engine::ReadVisit(const std::vector<FrameInput>& fram
       o.text = p.text;
       o.valid = p.valid;
       o.confidence = p.confidence;
-      o.ocr_mean = p.ocr_mean;
+      o.ocr_mean = p.probability;
       o.evidence = {frames[i].name, p.box.x, p.box.y, p.box.width, p.box.height, p.raw,
                     p.confidence};
       plate_obs.push_back(std::move(o));

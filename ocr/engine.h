@@ -55,7 +55,8 @@ struct ContainerRead {
 };
 
 struct PlateRead {
-  std::string text;  // UTF-8, province character first, e.g. "粤B12345", "粤ZAB12港"
+  std::string text;  // UTF-8: mainland plates province character first, e.g. "粤B12345",
+                     // "粤Z1234港"; Hong Kong "AB1234"; Macau "MA1234"
   double confidence = 0;
   bool auto_ok = false;
   bool settled_by_expectation = false;
@@ -81,8 +82,8 @@ struct EngineOptions {
   int max_frame_pixels = 4096 * 3072;   // larger decoded frames are rejected
   std::string debug_dir;                // when set, intermediate images are written there
   std::string tessdata_dir;             // empty: Tesseract's default
-  // The plate character classifier (yardgate-ocr-train). Empty: $YARDGATE_OCR_MODELS/
-  // plate_chars.yml.gz, else the one built into the source tree; missing: Tesseract only.
+  // The plate recogniser (yardgate-ocr-train-plates). Empty: $YARDGATE_OCR_MODELS/
+  // plate_net.pt, else the one in the source tree. Reading plates without it is an error.
   std::string plate_model;
   int max_containers = 2;               // check-digit-valid containers per visit (two 20-foot boxes)
   // Latency budget per visit in ms (0: none). Past it, frames stop recognising further text
@@ -94,8 +95,9 @@ struct EngineOptions {
 
 class Engine final {
  public:
-  // Loads the Tesseract models. FailedPrecondition when they are missing, InvalidArgument for
-  // nonsensical options.
+  // Loads the Tesseract models and the plate recogniser. FailedPrecondition when Tesseract's
+  // are missing, NotFound when the plate recogniser is, InvalidArgument for nonsensical
+  // options.
   static absl::StatusOr<std::unique_ptr<Engine>> Create(const EngineOptions& options);
   ~Engine();
   Engine(const Engine&) = delete;

@@ -8,10 +8,13 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "gate/container_number.h"
 #include "gtest/gtest.h"
+#include "ocr/plate_text.h"
 #include "ocr/synth.h"
 #include "opencv2/imgcodecs.hpp"
+#include "opencv2/imgproc.hpp"
 
 namespace yardgate::ocr {
 namespace {
@@ -27,6 +30,38 @@ std::string Jpeg(const cv::Mat& img) {
   cv::imencode(".jpg", img, buf, {cv::IMWRITE_JPEG_QUALITY, 90});
   return std::string(buf.begin(), buf.end());
 }
+
+// ../shared/datasets/ocr-dev/<kind> from the source tree.
+std::filesystem::path DevSetDir(const std::string& kind) {
+  const char* src = std::getenv("YARDGATE_SOURCE_DIR");
+  return std::filesystem::path(src != nullptr ? src : ".") / ".." / "shared" / "datasets" /
+         "ocr-dev" / kind;
+}
+
+// A dev set's manifest: file name and truth, in order.
+std::vector<std::pair<std::string, std::string>> DevSetManifest(const std::filesystem::path& dir) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::ifstream manifest(dir / "manifest.tsv");
+  std::string line;
+  while (std::getline(manifest, line)) {
+    std::istringstream ss(line);
+    std::string file, truth;
+    std::getline(ss, file, '\t');
+    std::getline(ss, truth, '\t');
+    if (!file.empty()) out.emplace_back(file, truth);
+  }
+  return out;
+}
+
+std::string FileBytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+// DevSetPlatesFloor's floor, in percent of the dev plates read exactly.
+constexpr int kDevPlatesFloorPercent = 70;
 
 class EngineTest : public ::testing::Test {
  protected:
@@ -134,7 +169,7 @@ TEST_F(EngineTest, FusionOfThreeFramesBeatsOne) {
     ContainerSpec spec = Spec(seed, seed == 32 ? ContainerLayout::kVertical : ContainerLayout::kOneLine);
     spec.number = number;
     spec.degradation.noise = 4;
-    frames.push_back({"f" + std::to_string(seed) + ".png", "", Png(synth_->Container(spec).bgr)});
+    frames.push_back({absl::StrCat("f", seed, ".png"), "", Png(synth_->Container(spec).bgr)});
   }
   absl::StatusOr<VisitReads> one = engine_->ReadVisit({frames[0]}, {});
   absl::StatusOr<VisitReads> all = engine_->ReadVisit(frames, {});
@@ -159,29 +194,66 @@ TEST_F(EngineTest, TwoBoxesInOneVisit) {
   EXPECT_NE(Find(*r, ib.truth), nullptr);
 }
 
+// Synthesizer::Plate draws plates differently from the recogniser's training images
+// (TrainingPlate): other layout, whole scenes to locate in, its own degradations.
 TEST_F(EngineTest, ReadsSyntheticPlatesAndNeverAutoFromOneFrame) {
-  int exact = 0, total = 0, tail_right = 0;
-  for (uint32_t seed = 70; seed < 78; ++seed) {
+  int exact = 0, total = 0;
+  for (uint32_t seed = 70; seed < 82; ++seed) {
     PlateSpec spec;
     spec.seed = seed;
-    spec.kind = seed % 3 == 0 ? PlateKind::kYellow : PlateKind::kBlue;
+    spec.kind = seed % 3 == 0 ? PlateKind::kYellow : seed % 4 == 1 ? PlateKind::kGreen
+                                                                   : PlateKind::kBlue;
     spec.tight_crop = seed % 2 == 0;
     spec.plate_width = 240;
+    spec.degradation.blur = 0.8;
+    spec.degradation.noise = 4;
     SynthImage img = synth_->Plate(spec);
     absl::StatusOr<VisitReads> r = engine_->ReadVisit({{"p.png", "front", Png(img.bgr)}}, {});
     ASSERT_TRUE(r.ok()) << r.status();
     ++total;
-    if (!r->plates.empty()) {
-      exact += r->plates[0].text == img.truth;
-      // The Latin part (after the province character, 3 bytes) is the recogniser's strength.
-      tail_right += r->plates[0].text.size() == img.truth.size() &&
-                    r->plates[0].text.substr(3) == img.truth.substr(3);
-    }
+    if (!r->plates.empty()) exact += r->plates[0].text == img.truth;
     for (const PlateRead& p : r->plates) EXPECT_FALSE(p.auto_ok) << p.text;
   }
-  std::printf("synthetic plates: %d/%d exact, %d/%d Latin part right\n", exact, total, tail_right,
-              total);
-  EXPECT_GE(tail_right, total / 2);
+  std::printf("synthetic plates: %d/%d exact\n", exact, total);
+  EXPECT_GE(exact, total - 2);
+}
+
+// Hong Kong and Macau plates have no plate colour to find them by: the locator must find
+// them by their strokes, in a scene.
+TEST_F(EngineTest, FindsHongKongAndMacauPlatesInAScene) {
+  int found = 0, exact = 0;
+  for (uint32_t seed = 600000000; found < 5; ++seed) {
+    SynthImage plate = synth_->TrainingPlate(seed);
+    if (!IsHongKongOrMacauPlate(plate.truth)) continue;
+    ++found;
+    cv::Mat scene(540, 720, CV_8UC3, cv::Scalar(90, 100, 110));
+    cv::Mat resized;
+    cv::resize(plate.bgr, resized, cv::Size(240, 240 * plate.bgr.rows / plate.bgr.cols));
+    resized.copyTo(scene(cv::Rect(240, 300, resized.cols, resized.rows)));
+    absl::StatusOr<VisitReads> r = engine_->ReadVisit({{"hk.png", "front", Png(scene)}}, {});
+    ASSERT_TRUE(r.ok()) << r.status();
+    if (!r->plates.empty()) exact += r->plates[0].text == plate.truth;
+  }
+  std::printf("Hong Kong / Macau plates in scenes: %d/%d exact\n", exact, found);
+  EXPECT_GE(exact, 3);
+}
+
+TEST_F(EngineTest, TwoAgreeingPlateFramesMayOpen) {
+  PlateSpec spec;
+  spec.seed = 91;
+  spec.plate_width = 260;
+  SynthImage front = synth_->Plate(spec);
+  spec.degradation.blur = 0.7;
+  spec.degradation.noise = 3;
+  SynthImage rear = synth_->Plate(spec);
+  ASSERT_EQ(front.truth, rear.truth);
+  absl::StatusOr<VisitReads> r = engine_->ReadVisit(
+      {{"front.png", "front", Png(front.bgr)}, {"rear.png", "rear", Png(rear.bgr)}}, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_FALSE(r->plates.empty());
+  EXPECT_EQ(r->plates[0].text, front.truth);
+  EXPECT_EQ(r->plates[0].frames.size(), 2u);
+  EXPECT_TRUE(r->plates[0].auto_ok) << r->plates[0].confidence;
 }
 
 TEST_F(EngineTest, PlateExpectationSettlesOneCharacter) {
@@ -266,19 +338,10 @@ TEST_F(EngineTest, ConcurrentVisits) {
 // The real frames of ../shared/datasets/ocr-dev, when present: a floor, not the target (the
 // bench target ocr_eval prints the figures).
 TEST_F(EngineTest, DevSetContainersFloor) {
-  const char* src = std::getenv("YARDGATE_SOURCE_DIR");
-  const std::filesystem::path dir = std::filesystem::path(src != nullptr ? src : ".") / ".." /
-                                    "shared" / "datasets" / "ocr-dev" / "containers";
+  const std::filesystem::path dir = DevSetDir("containers");
   if (!std::filesystem::exists(dir / "manifest.tsv")) GTEST_SKIP() << "no " << dir;
-  std::ifstream manifest(dir / "manifest.tsv");
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> visits;
-  std::string line;
-  while (std::getline(manifest, line)) {
-    std::istringstream ss(line);
-    std::string file, truth;
-    std::getline(ss, file, '\t');
-    std::getline(ss, truth, '\t');
-    if (file.empty()) continue;
+  for (const auto& [file, truth] : DevSetManifest(dir)) {
     const size_t a = file.find('-'), b = file.find('-', a + 1);
     visits[file.substr(a + 1, b - a - 1)].emplace_back(file, truth);
   }
@@ -287,10 +350,7 @@ TEST_F(EngineTest, DevSetContainersFloor) {
     std::vector<FrameInput> frames;
     std::set<std::string> truth;
     for (const auto& [file, t] : items) {
-      std::ifstream in(dir / file, std::ios::binary);
-      std::ostringstream bytes;
-      bytes << in.rdbuf();
-      frames.push_back({file, "", bytes.str()});
+      frames.push_back({file, "", FileBytes(dir / file)});
       truth.insert(t);
     }
     absl::StatusOr<VisitReads> r = engine_->ReadVisit(frames, {});
@@ -305,6 +365,24 @@ TEST_F(EngineTest, DevSetContainersFloor) {
     right += all;
   }
   EXPECT_GE(right * 10, static_cast<int>(visits.size()) * 7) << right << "/" << visits.size();
+  EXPECT_EQ(wrong_auto, 0);
+}
+
+// A floor, not the target: what the plate reader reached on the real dev plates when this
+// test was written (see README), so that a change that loses real plates is noticed.
+TEST_F(EngineTest, DevSetPlatesFloor) {
+  const std::filesystem::path dir = DevSetDir("plates");
+  if (!std::filesystem::exists(dir / "manifest.tsv")) GTEST_SKIP() << "no " << dir;
+  int total = 0, exact = 0, wrong_auto = 0;
+  for (const auto& [file, truth] : DevSetManifest(dir)) {
+    absl::StatusOr<VisitReads> r = engine_->ReadVisit({{file, "", FileBytes(dir / file)}}, {});
+    ASSERT_TRUE(r.ok()) << file << ": " << r.status();
+    ++total;
+    if (!r->plates.empty()) exact += r->plates[0].text == truth;
+    for (const PlateRead& p : r->plates) wrong_auto += p.auto_ok && p.text != truth;
+  }
+  std::printf("dev plates: %d/%d exact\n", exact, total);
+  EXPECT_GE(exact * 100, total * kDevPlatesFloorPercent) << exact << "/" << total;
   EXPECT_EQ(wrong_auto, 0);
 }
 

@@ -90,31 +90,11 @@ bool IsValidPlate(std::string_view plate) {
   return small || large;
 }
 
-int FixPlateTail(std::string* tail) {
-  int changed = 0;
-  for (size_t i = 0; i < tail->size(); ++i) {
-    char& c = (*tail)[i];
-    const char before = c;
-    if (i == 0) {
-      switch (c) {
-        case '8': c = 'B'; break;
-        case '0': c = 'D'; break;
-        case '1': c = 'J'; break;
-        case '2': c = 'Z'; break;
-        case '5': c = 'S'; break;
-        case '6': c = 'G'; break;
-        case '4': c = 'A'; break;
-        case 'O': c = 'D'; break;
-        case 'I': c = 'J'; break;
-        default: break;
-      }
-    } else {
-      if (c == 'O' || c == 'Q') c = '0';
-      if (c == 'I') c = '1';
-    }
-    changed += c != before;
-  }
-  return changed;
+bool IsHongKongOrMacauPlate(std::string_view plate) {
+  const auto& provinces = ProvinceCharacters();
+  const std::vector<std::string> cps = SplitCodePoints(plate);
+  return IsValidPlate(plate) && !cps.empty() &&
+         std::find(provinces.begin(), provinces.end(), cps[0]) == provinces.end();
 }
 
 }  // namespace yardgate::ocr

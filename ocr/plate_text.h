@@ -1,4 +1,4 @@
-// Licence plate text rules: which strings are plates, and fixing look-alikes by position.
+// Licence plate text rules: which strings are plates.
 //
 // Mainland plates (GA 36): province character + issuing-office letter + 5 letters/digits
 // (no I or O); trailer, learner and police plates end in 挂, 学, 警 after 4; new-energy plates
@@ -22,10 +22,8 @@ const std::vector<std::string>& ProvinceCharacters();
 // True for a well-formed mainland, cross-boundary, Hong Kong or Macau plate.
 bool IsValidPlate(std::string_view plate);
 
-// Fixes look-alikes in the Latin tail of a mainland plate (the part after the province
-// character): the issuing-office letter must be a letter (8 -> B, 0 -> D ...), I and O become
-// 1 and 0 elsewhere. Returns the number of characters changed.
-int FixPlateTail(std::string* tail);
+// True for a well-formed Hong Kong or Macau plate (no province character).
+bool IsHongKongOrMacauPlate(std::string_view plate);
 
 // Splits a UTF-8 string into code points, each as a UTF-8 string.
 std::vector<std::string> SplitCodePoints(std::string_view s);

@@ -33,10 +33,13 @@ TEST(IsValidPlate, HongKongAndMacau) {
   EXPECT_FALSE(IsValidPlate("ABC1234"));
 }
 
-TEST(FixPlateTail, OfficeLetterAndNoIorO) {
-  std::string tail = "8O12I5";
-  EXPECT_EQ(FixPlateTail(&tail), 3);
-  EXPECT_EQ(tail, "B01215");
+TEST(IsHongKongOrMacauPlate, OnlyValidPlatesWithoutProvince) {
+  EXPECT_TRUE(IsHongKongOrMacauPlate("AB1234"));
+  EXPECT_TRUE(IsHongKongOrMacauPlate("MA1234"));
+  EXPECT_FALSE(IsHongKongOrMacauPlate("粤B12345"));
+  EXPECT_FALSE(IsHongKongOrMacauPlate("粤Z1234港"));
+  EXPECT_FALSE(IsHongKongOrMacauPlate("AB0123"));
+  EXPECT_FALSE(IsHongKongOrMacauPlate(""));
 }
 
 TEST(SplitCodePoints, Utf8) {

@@ -1,6 +1,7 @@
 #include "ocr/synth.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 
@@ -8,6 +9,7 @@
 #include "gate/container_number.h"
 #include "ocr/plate_text.h"
 #include "opencv2/freetype.hpp"
+#include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 
 namespace yardgate::ocr {
@@ -20,6 +22,28 @@ constexpr const char* kLatinFonts[] = {
     "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
 };
 constexpr const char* kCjkFont = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc";
+
+// Further faces for TrainingPlate, each used when installed: the plate font itself is not
+// packaged, so the recogniser learns from many near relatives instead of one.
+struct Face {
+  const char* path;
+  int index;          // face in a collection (Noto CJK: 2 is Simplified Chinese)
+  bool bold = false;  // a heavy CJK face, closest to the plates' province characters
+};
+constexpr Face kExtraLatinFaces[] = {
+    // Open DIN first: the plate font is a narrow DIN, so TrainingPlate favours this face.
+    {"/usr/share/fonts/truetype/opendin/OSP-DIN.ttf", 0},
+    {"/usr/share/fonts/truetype/roboto/unhinted/RobotoCondensed-Bold.ttf", 0},
+    {"/usr/share/fonts/truetype/roboto/unhinted/RobotoCondensed-Regular.ttf", 0},
+    {"/usr/share/fonts/truetype/liberation/LiberationSansNarrow-Regular.ttf", 0},
+    {"/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf", 0},
+    {"/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2},
+};
+constexpr Face kExtraCjkFaces[] = {
+    {"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0},
+    {"/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2, true},
+    {"/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2},
+};
 
 int Uniform(std::mt19937& rng, int lo, int hi) {
   return std::uniform_int_distribution<int>(lo, hi)(rng);
@@ -99,6 +123,27 @@ absl::StatusOr<std::unique_ptr<Synthesizer>> Synthesizer::Create() {
   if (s->latin_.empty() || s->cjk_.empty()) {
     return absl::FailedPreconditionError(
         "synthetic images need fonts-dejavu-core or fonts-liberation, and fonts-wqy-zenhei");
+  }
+  s->plate_latin_ = s->latin_;
+  s->plate_cjk_ = {s->cjk_};
+  try {
+    auto load = [](const Face& f, std::vector<cv::Ptr<cv::freetype::FreeType2>>* into) {
+      if (!std::filesystem::exists(f.path)) return;
+      cv::Ptr<cv::freetype::FreeType2> ft = cv::freetype::createFreeType2();
+      ft->loadFontData(f.path, f.index);
+      into->push_back(ft);
+    };
+    for (const Face& f : kExtraLatinFaces) load(f, &s->plate_latin_);
+    if (std::filesystem::exists(kExtraLatinFaces[0].path)) {
+      s->plate_din_ = s->plate_latin_[s->latin_.size()];
+    }
+    for (const Face& f : kExtraCjkFaces) {
+      const size_t before = s->plate_cjk_.size();
+      load(f, &s->plate_cjk_);
+      if (f.bold && s->plate_cjk_.size() > before) s->plate_cjk_bold_ = s->plate_cjk_.back();
+    }
+  } catch (const cv::Exception& e) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot load fonts: ", e.what()));
   }
   return s;
 }
@@ -350,6 +395,304 @@ SynthImage Synthesizer::Plate(const PlateSpec& spec) {
   resized(cv::Rect(0, 0, out.box.width, out.box.height)).copyTo(scene(out.box));
   Degrade(scene, &out.box, spec.degradation, rng);
   out.bgr = scene;
+  return out;
+}
+
+const cv::Mat& Synthesizer::CachedGlyph(cv::freetype::FreeType2& face, const std::string& ch) {
+  auto [it, inserted] = glyph_cache_.try_emplace({&face, ch});
+  if (inserted) it->second = GlyphMask(face, ch, 96);
+  return it->second;
+}
+
+SynthImage Synthesizer::TrainingPlate(uint32_t seed) {
+  std::mt19937 rng(seed);
+  auto chance = [&](double p) { return UniformReal(rng, 0, 1) < p; };
+  auto jitter = [&](int v, int spread) { return v + Uniform(rng, -spread, spread); };
+  SynthImage out;
+
+  // What plate: mostly blue cars and yellow trucks, then green new-energy, double-row rear
+  // plates, Hong Kong plates and the black cross-boundary plates.
+  enum class Kind { kBlue, kYellow, kDoubleRow, kGreen, kHongKong, kCrossBoundary } kind;
+  const int roll = Uniform(rng, 0, 99);
+  kind = roll < 42   ? Kind::kBlue
+         : roll < 58 ? Kind::kYellow
+         : roll < 70 ? Kind::kDoubleRow
+         : roll < 84 ? Kind::kGreen
+         : roll < 95 ? Kind::kHongKong
+                     : Kind::kCrossBoundary;
+  std::string text;
+  switch (kind) {
+    case Kind::kBlue: text = RandomPlate(rng, PlateKind::kBlue); break;
+    case Kind::kYellow:
+    case Kind::kDoubleRow:
+      text = RandomPlate(rng, chance(0.3) ? PlateKind::kTrailer : PlateKind::kYellow);
+      break;
+    case Kind::kGreen: text = RandomPlate(rng, PlateKind::kGreen); break;
+    case Kind::kHongKong: {
+      static const std::string kLetters = "ABCDEFGHJKLMNPRSTUVWXYZ";  // no I, O, Q
+      if (chance(0.3)) {  // Macau: M, a letter, four digits
+        text = "M";
+        text.push_back(kLetters[Uniform(rng, 0, 22)]);
+        for (int i = 0; i < 4; ++i) text.push_back(static_cast<char>('0' + Uniform(rng, 0, 9)));
+        break;
+      }
+      const int letters = Uniform(rng, 0, 2);
+      for (int i = 0; i < letters; ++i) text.push_back(kLetters[Uniform(rng, 0, 22)]);
+      const int digits = Uniform(rng, letters == 0 ? 2 : 1, 4);
+      text.push_back(static_cast<char>('1' + Uniform(rng, 0, 8)));
+      for (int i = 1; i < digits; ++i) text.push_back(static_cast<char>('0' + Uniform(rng, 0, 9)));
+      break;
+    }
+    case Kind::kCrossBoundary:
+      text = "粤Z";
+      for (int i = 0; i < 4; ++i) text.push_back(static_cast<char>('0' + Uniform(rng, 0, 9)));
+      text += chance(0.5) ? "港" : "澳";
+      break;
+  }
+  out.truth = text;
+  out.double_row = kind == Kind::kDoubleRow;
+  const std::vector<std::string> chars = SplitCodePoints(text);
+  const int n = static_cast<int>(chars.size());
+
+  // The plate at 1 pixel per millimetre: 440 x 140, double row 440 x 220, Hong Kong 470 x 110.
+  const int pw = kind == Kind::kHongKong ? 470 : 440;
+  const int ph = kind == Kind::kDoubleRow ? 220 : kind == Kind::kHongKong ? 110 : 140;
+  cv::Mat plate(ph, pw, CV_8UC3);
+  cv::Scalar ink;
+  switch (kind) {
+    case Kind::kBlue:
+      // From deep blue to the light, cyan-ish blue of plates in sunlight.
+      plate.setTo(cv::Scalar(Uniform(rng, 140, 255), Uniform(rng, 40, 170), Uniform(rng, 0, 80)));
+      ink = cv::Scalar(Uniform(rng, 200, 255), Uniform(rng, 190, 255), Uniform(rng, 180, 255));
+      break;
+    case Kind::kCrossBoundary:
+      plate.setTo(cv::Scalar::all(Uniform(rng, 0, 45)));
+      ink = cv::Scalar::all(Uniform(rng, 200, 255));
+      break;
+    case Kind::kGreen:
+      for (int y = 0; y < ph; ++y) {
+        const double t = static_cast<double>(y) / ph;
+        plate.row(y).setTo(cv::Scalar(230 - 110 * t, 240 - 30 * t, 230 - 120 * t));
+      }
+      ink = cv::Scalar::all(Uniform(rng, 0, 50));
+      break;
+    case Kind::kHongKong:
+      if (text[0] == 'M' && text.size() == 6 && std::isupper(static_cast<unsigned char>(text[1]))) {
+        plate.setTo(cv::Scalar::all(Uniform(rng, 0, 45)));  // Macau: white on black
+        break;
+      }
+      if (chance(0.5)) {
+        plate.setTo(cv::Scalar::all(Uniform(rng, 200, 255)));
+        break;
+      }
+      [[fallthrough]];
+    default:
+      plate.setTo(cv::Scalar(Uniform(rng, 0, 60), Uniform(rng, 150, 220), Uniform(rng, 200, 255)));
+      ink = cv::Scalar::all(Uniform(rng, 0, 60));
+      break;
+  }
+  const bool macau = kind == Kind::kHongKong && text.size() == 6 && text[0] == 'M' &&
+                     std::isupper(static_cast<unsigned char>(text[1]));
+  if (kind == Kind::kHongKong) {
+    ink = macau ? cv::Scalar::all(Uniform(rng, 200, 255)) : cv::Scalar::all(Uniform(rng, 0, 50));
+  }
+
+  // The writing as one mask, so that stroke weight can vary for the whole plate at once.
+  cv::Mat mask(ph, pw, CV_8UC1, cv::Scalar(0));
+  const bool din = plate_din_ != nullptr && chance(0.4);
+  cv::freetype::FreeType2& latin =
+      din ? *plate_din_ : *plate_latin_[Uniform(rng, 0, static_cast<int>(plate_latin_.size()) - 1)];
+  const bool heavy_cjk = plate_cjk_bold_ != nullptr && chance(0.4);
+  cv::freetype::FreeType2& cjk =
+      heavy_cjk ? *plate_cjk_bold_
+                : *plate_cjk_[Uniform(rng, 0, static_cast<int>(plate_cjk_.size()) - 1)];
+  const double squeeze = UniformReal(rng, 0.8, 1.4);  // how far narrow glyphs are widened
+  // The plate font's 1 is a bare bar with a small flag, unlike most fonts' 1; its 3 has a
+  // flat top.
+  const bool plate_one = chance(0.6);
+  const bool flat_three = chance(0.5);
+  auto draw = [&](const std::string& ch, const cv::Rect& cell) {
+    if (ch == "1" && plate_one) {
+      const int bar = std::max(3, cell.width * Uniform(rng, 20, 30) / 100);
+      const int x = cell.x + (cell.width - bar) / 2;
+      cv::rectangle(mask, cv::Rect(x, cell.y, bar, cell.height), cv::Scalar(255), -1);
+      if (chance(0.7)) {
+        const std::vector<cv::Point> flag = {{x, cell.y}, {x - bar, cell.y + cell.height / 6},
+                                             {x - bar, cell.y + cell.height / 6 + bar / 2},
+                                             {x, cell.y + bar}};
+        cv::fillConvexPoly(mask, flag, cv::Scalar(255), cv::LINE_AA);
+      }
+      return;
+    }
+    const cv::Mat& g = CachedGlyph(IsAscii(ch) ? latin : cjk, ch);
+    // Fill the cell's height; keep narrow glyphs (1, J) narrow instead of stretching them.
+    const int w = std::min(cell.width, std::max(2, static_cast<int>(std::lround(
+                                           g.cols * squeeze * cell.height / g.rows))));
+    cv::Rect r(cell.x + (cell.width - w) / 2, cell.y, w, cell.height);
+    r &= cv::Rect(0, 0, pw, ph);
+    if (r.width < 2 || r.height < 2) return;
+    cv::Mat m;
+    cv::resize(g, m, r.size(), 0, 0, cv::INTER_AREA);
+    if (ch == "3" && flat_three) {
+      // The plate font's 3 has a flat top and a straight diagonal into its lower bowl.
+      const int stroke = std::max(2, m.rows / 8);
+      const int mid = m.rows * 45 / 100;
+      m.rowRange(0, mid).setTo(0);
+      cv::rectangle(m, cv::Rect(m.cols / 10, 0, m.cols * 8 / 10, stroke), cv::Scalar(255), -1);
+      cv::line(m, cv::Point(m.cols * 85 / 100, stroke / 2), cv::Point(m.cols * 45 / 100, mid),
+               cv::Scalar(255), stroke, cv::LINE_AA);
+    }
+    cv::Mat roi = mask(r);
+    cv::max(roi, m, roi);
+  };
+  if (kind == Kind::kDoubleRow) {
+    const int tw = jitter(80, 6), th = jitter(60, 4);
+    draw(chars[0], cv::Rect(jitter(110, 6), jitter(15, 3), tw, th));
+    draw(chars[1], cv::Rect(jitter(250, 6), jitter(15, 3), tw, th));
+    const int bw = jitter(65, 4), bh = jitter(110, 5), gap = jitter(15, 3);
+    int x = (pw - ((n - 2) * bw + (n - 3) * gap)) / 2 + Uniform(rng, -5, 5);
+    const int y = jitter(95, 4);
+    for (int i = 2; i < n; ++i, x += bw + gap) draw(chars[i], cv::Rect(x, y, bw, bh));
+  } else {
+    const bool hong_kong = kind == Kind::kHongKong;
+    const int cw = hong_kong ? jitter(50, 4) : n == 8 ? jitter(43, 2) : jitter(45, 3);
+    const int chh = hong_kong ? jitter(75, 4) : jitter(90, 3);
+    const int gap = hong_kong ? jitter(10, 3) : n == 8 ? jitter(9, 2) : jitter(12, 2);
+    const int sep = macau ? jitter(28, 3) : hong_kong ? gap : n == 8 ? jitter(49, 4) : jitter(34, 4);
+    const int total = n * cw + (n - 2) * gap + sep + (macau ? sep - gap : 0);
+    int x = (pw - total) / 2 + Uniform(rng, -5, 5);
+    const int y = (ph - chh) / 2 + Uniform(rng, -4, 4);
+    for (int i = 0; i < n; ++i) {
+      draw(chars[i], cv::Rect(x, y, cw, chh));
+      if (macau && (i == 1 || i == 3)) {  // MA-12-34
+        cv::line(mask, cv::Point(x + cw + gap / 4, ph / 2), cv::Point(x + cw + sep - gap / 4, ph / 2),
+                 cv::Scalar(255), std::max(2, chh / 10));
+      }
+      x += cw + (i == 1 || (macau && i == 3) ? sep : gap);
+      if (i == 1 && !hong_kong) {
+        cv::circle(mask, cv::Point(x - sep / 2, ph / 2), Uniform(rng, 3, 6), cv::Scalar(255), -1,
+                   cv::LINE_AA);
+      }
+    }
+  }
+  if (chance(0.25)) {
+    cv::dilate(mask, mask, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(3, 3)));
+  } else if (chance(0.33)) {
+    cv::erode(mask, mask, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(3, 3)));
+  }
+  if (chance(0.7)) {  // the embossed frame
+    const int inset = Uniform(rng, 2, 6);
+    cv::rectangle(mask, cv::Rect(inset, inset, pw - 2 * inset, ph - 2 * inset), cv::Scalar(255),
+                  Uniform(rng, 1, 3));
+  }
+  {
+    cv::Mat ink_img(plate.size(), CV_8UC3, ink), a, a3;
+    mask.convertTo(a, CV_32F, 1.0 / 255);
+    cv::cvtColor(a, a3, cv::COLOR_GRAY2BGR);
+    cv::Mat p32, i32;
+    plate.convertTo(p32, CV_32FC3);
+    ink_img.convertTo(i32, CV_32FC3);
+    p32 = p32.mul(cv::Scalar::all(1) - a3) + i32.mul(a3);
+    p32.convertTo(plate, CV_8UC3);
+  }
+  if (chance(0.5)) {  // rivets
+    const cv::Scalar metal = cv::Scalar::all(Uniform(rng, 60, 220));
+    const int r = Uniform(rng, 3, 7), y = Uniform(rng, 8, 16);
+    cv::circle(plate, cv::Point(pw * 23 / 100, y), r, metal, -1, cv::LINE_AA);
+    cv::circle(plate, cv::Point(pw * 77 / 100, y), r, metal, -1, cv::LINE_AA);
+  }
+
+  // The plate on a car or truck: a canvas of body colour with some structure.
+  const int cw = pw * 2, chh = ph * 3;
+  cv::Mat canvas(chh, cw, CV_8UC3, cv::Scalar(Uniform(rng, 0, 255), Uniform(rng, 0, 255),
+                                              Uniform(rng, 0, 255)));
+  {
+    cv::Mat noise(canvas.size(), CV_8UC3);
+    cv::RNG cv_rng(rng());
+    cv_rng.fill(noise, cv::RNG::UNIFORM, cv::Scalar::all(0), cv::Scalar::all(80));
+    cv::GaussianBlur(noise, noise, cv::Size(0, 0), UniformReal(rng, 1, 8));
+    canvas = canvas * 0.7 + noise;
+    for (int i = Uniform(rng, 0, 3); i > 0; --i) {  // bumper edges, grille bars, bolts
+      const int y = Uniform(rng, 0, chh);
+      cv::line(canvas, cv::Point(0, y), cv::Point(cw, y + Uniform(rng, -20, 20)),
+               cv::Scalar::all(Uniform(rng, 0, 255)), Uniform(rng, 2, 12));
+    }
+  }
+  const cv::Rect at((cw - pw) / 2, (chh - ph) / 2, pw, ph);
+  plate.copyTo(canvas(at));
+
+  // The locator's crop: loose or clipped margins, a small rotation and perspective.
+  const double ml = UniformReal(rng, -0.06, 0.10) * pw, mr = UniformReal(rng, -0.06, 0.10) * pw;
+  const double mt = UniformReal(rng, -0.12, 0.25) * ph, mb = UniformReal(rng, -0.12, 0.25) * ph;
+  std::vector<cv::Point2f> quad = {
+      {static_cast<float>(at.x - ml), static_cast<float>(at.y - mt)},
+      {static_cast<float>(at.x + pw + mr), static_cast<float>(at.y - mt)},
+      {static_cast<float>(at.x + pw + mr), static_cast<float>(at.y + ph + mb)},
+      {static_cast<float>(at.x - ml), static_cast<float>(at.y + ph + mb)}};
+  const double angle = UniformReal(rng, -6, 6) * M_PI / 180;
+  const cv::Point2f centre(at.x + pw / 2.0f, at.y + ph / 2.0f);
+  const double skew = 0.03 * pw;
+  for (cv::Point2f& q : quad) {
+    const cv::Point2f d = q - centre;
+    q = centre + cv::Point2f(static_cast<float>(d.x * std::cos(angle) - d.y * std::sin(angle)),
+                             static_cast<float>(d.x * std::sin(angle) + d.y * std::cos(angle)));
+    q += cv::Point2f(static_cast<float>(UniformReal(rng, -skew, skew)),
+                     static_cast<float>(UniformReal(rng, -skew, skew) * 0.5));
+  }
+  const double quad_aspect = (pw + ml + mr) / (ph + mt + mb);
+  const int ow = static_cast<int>(std::lround(std::exp(UniformReal(rng, std::log(70), std::log(260)))));
+  const int oh = std::max(8, static_cast<int>(std::lround(ow / quad_aspect)));
+  const std::vector<cv::Point2f> dst = {{0, 0},
+                                        {static_cast<float>(ow), 0},
+                                        {static_cast<float>(ow), static_cast<float>(oh)},
+                                        {0, static_cast<float>(oh)}};
+  cv::Mat crop;
+  cv::warpPerspective(canvas, crop, cv::getPerspectiveTransform(quad, dst), cv::Size(ow, oh),
+                      cv::INTER_AREA, cv::BORDER_REPLICATE);
+
+  // Light and camera.
+  if (chance(0.3)) {  // a shadow across part of the plate
+    cv::Mat shade(crop.size(), CV_32FC1, cv::Scalar(1));
+    const double a = UniformReal(rng, 0, 2 * M_PI), k = UniformReal(rng, 0.4, 0.8);
+    const double c = UniformReal(rng, -0.3, 0.3);
+    for (int y = 0; y < oh; ++y) {
+      for (int x = 0; x < ow; ++x) {
+        const double u = (x - ow / 2.0) / ow * std::cos(a) + (y - oh / 2.0) / oh * std::sin(a);
+        if (u > c) shade.at<float>(y, x) = static_cast<float>(k);
+      }
+    }
+    cv::GaussianBlur(shade, shade, cv::Size(0, 0), 1 + ow / 60.0);
+    cv::Mat s3, f;
+    cv::cvtColor(shade, s3, cv::COLOR_GRAY2BGR);
+    crop.convertTo(f, CV_32FC3);
+    f = f.mul(s3);
+    f.convertTo(crop, CV_8UC3);
+  }
+  crop.convertTo(crop, -1, UniformReal(rng, 0.5, 1.3), UniformReal(rng, -40, 40));
+  if (chance(0.1)) crop.convertTo(crop, -1, 0.35, 5);  // night
+  if (chance(0.08)) crop.convertTo(crop, -1, UniformReal(rng, 1.5, 2.2), 0);  // over-exposed
+  if (chance(0.3)) {  // a camera of lower resolution than the crop
+    cv::Mat small;
+    const double f = UniformReal(rng, 0.4, 0.8);
+    cv::resize(crop, small, cv::Size(), f, f, cv::INTER_AREA);
+    cv::resize(small, crop, crop.size(), 0, 0, cv::INTER_LINEAR);
+  }
+  if (chance(0.6)) cv::GaussianBlur(crop, crop, cv::Size(0, 0), UniformReal(rng, 0.3, 0.3 + ow / 200.0));
+  if (chance(0.7)) {
+    cv::Mat noise(crop.size(), CV_16SC3), f;
+    cv::RNG cv_rng(rng());
+    cv_rng.fill(noise, cv::RNG::NORMAL, cv::Scalar::all(0), cv::Scalar::all(UniformReal(rng, 1, 12)));
+    crop.convertTo(f, CV_16SC3);
+    f += noise;
+    f.convertTo(crop, CV_8UC3);
+  }
+  if (chance(0.5)) {
+    std::vector<uint8_t> jpeg;
+    cv::imencode(".jpg", crop, jpeg, {cv::IMWRITE_JPEG_QUALITY, Uniform(rng, 25, 90)});
+    crop = cv::imdecode(jpeg, cv::IMREAD_COLOR);
+  }
+  out.bgr = crop;
+  out.box = cv::Rect(0, 0, crop.cols, crop.rows);
   return out;
 }
 

@@ -16,6 +16,7 @@
 #define YARDGATE_OCR_SYNTH_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -68,6 +69,7 @@ struct SynthImage {
   std::string truth;     // container number or plate text (UTF-8)
   std::string iso_type;  // containers: the size-type drawn
   cv::Rect box;          // where the marking or plate is
+  bool double_row = false;  // plates: a two-row plate
 };
 
 class Synthesizer final {
@@ -81,6 +83,14 @@ class Synthesizer final {
   SynthImage Container(const ContainerSpec& spec);
   SynthImage Plate(const PlateSpec& spec);
 
+  // A plate as the plate reader's locator hands it to the recogniser, for training it: every
+  // plate kind (and Hong Kong / Macau plates) drawn in any installed plate-like font (also
+  // fonts-opendin, fonts-roboto-unhinted, fonts-noto-cjk and fonts-droid-fallback when
+  // present), with jittered layout, colours and
+  // stroke weight, cropped with the locator's loose or clipped margins, rotated, then degraded
+  // (blur, low resolution, noise, shadows, JPEG). `bgr` is the crop, `box` the whole image.
+  SynthImage TrainingPlate(uint32_t seed);
+
   // Renders one character (UTF-8) centred in a size x size grey image, black on white, in
   // font `font` (0..num_fonts()-1), for training character classifiers.
   cv::Mat Glyph(const std::string& ch, int font, int size);
@@ -92,8 +102,16 @@ class Synthesizer final {
 
  private:
   Synthesizer() = default;
+  // Rendered glyph masks of TrainingPlate, by face and character.
+  const cv::Mat& CachedGlyph(cv::freetype::FreeType2& face, const std::string& ch);
+
   std::vector<cv::Ptr<cv::freetype::FreeType2>> latin_;  // condensed bold sans faces
   cv::Ptr<cv::freetype::FreeType2> cjk_;
+  // TrainingPlate's faces: latin_ and cjk_ plus narrower, lighter and other CJK faces.
+  std::vector<cv::Ptr<cv::freetype::FreeType2>> plate_latin_, plate_cjk_;
+  cv::Ptr<cv::freetype::FreeType2> plate_din_;  // Open DIN, closest to the plate font; may be null
+  cv::Ptr<cv::freetype::FreeType2> plate_cjk_bold_;  // Noto Sans CJK Bold; may be null
+  std::map<std::pair<const void*, std::string>, cv::Mat> glyph_cache_;
 };
 
 // Applies `d` to `img` in place (perspective about `box`, which is updated).

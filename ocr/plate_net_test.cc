@@ -1,0 +1,90 @@
+#include "ocr/plate_net.h"
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+
+#include "gtest/gtest.h"
+#include "ocr/plate_text.h"
+#include "ocr/synth.h"
+
+namespace yardgate::ocr {
+namespace {
+
+TEST(PlateNetAlphabet, BlankFirstThenEveryPlateCharacterOnce) {
+  const std::vector<std::string>& a = PlateNetAlphabet();
+  ASSERT_FALSE(a.empty());
+  EXPECT_EQ(a[0], "");
+  const std::set<std::string> unique(a.begin(), a.end());
+  EXPECT_EQ(unique.size(), a.size());
+  EXPECT_EQ(a.size(), 1u + 31 + 24 + 10 + 5);
+  std::mt19937 rng(11);
+  for (PlateKind kind : {PlateKind::kBlue, PlateKind::kGreen, PlateKind::kTrailer}) {
+    for (int i = 0; i < 50; ++i) {
+      for (const std::string& ch : SplitCodePoints(Synthesizer::RandomPlate(rng, kind))) {
+        EXPECT_TRUE(unique.count(ch)) << ch;
+      }
+    }
+  }
+}
+
+TEST(PlateLine, AnyCropBecomesOneGreyLine) {
+  for (const cv::Mat& crop : {cv::Mat(24, 94, CV_8UC3, cv::Scalar(200, 50, 10)),
+                              cv::Mat(300, 900, CV_8UC1, cv::Scalar(90)),
+                              cv::Mat(40, 120, CV_8UC4, cv::Scalar(1, 2, 3, 255)),
+                              cv::Mat(3, 5, CV_8UC3, cv::Scalar(0))}) {
+    for (bool double_row : {false, true}) {
+      cv::Mat line = PlateLine(crop, double_row);
+      EXPECT_EQ(line.type(), CV_8UC1);
+      EXPECT_EQ(line.size(), cv::Size(kPlateLineWidth, kPlateLineHeight));
+    }
+  }
+}
+
+TEST(PlateLine, DoubleRowPutsTheTopRowFirst) {
+  // Top 40 % dark, the rest light: read as one line, the dark part comes first.
+  cv::Mat plate(100, 200, CV_8UC1, cv::Scalar(230));
+  plate(cv::Rect(0, 0, 200, 40)).setTo(20);
+  cv::Mat line = PlateLine(plate, true);
+  EXPECT_LT(cv::mean(line.colRange(0, 20))[0], 60);
+  EXPECT_GT(cv::mean(line.colRange(kPlateLineWidth - 40, kPlateLineWidth))[0], 200);
+}
+
+TEST(PlateNet, LoadNamesWhatIsWrong) {
+  absl::StatusOr<std::unique_ptr<PlateNet>> missing = PlateNet::Load("/nonexistent/plate_net.pt");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("/nonexistent/plate_net.pt"), std::string::npos);
+  const std::string junk = (std::filesystem::temp_directory_path() / "plate_net_junk.pt").string();
+  std::ofstream(junk) << "not a network";
+  absl::StatusOr<std::unique_ptr<PlateNet>> bad = PlateNet::Load(junk);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  std::filesystem::remove(junk);
+}
+
+// The shipped weights on synthetic plates they were not trained on (training seeds stay
+// below 10^8): every kind, degraded as the locator and camera would.
+TEST(PlateNet, ShippedModelReadsUnseenSyntheticPlates) {
+  absl::StatusOr<std::unique_ptr<PlateNet>> net = PlateNet::Load(DefaultPlateModelPath());
+  ASSERT_TRUE(net.ok()) << net.status();
+  absl::StatusOr<std::unique_ptr<Synthesizer>> synth = Synthesizer::Create();
+  ASSERT_TRUE(synth.ok()) << synth.status();
+  int exact = 0;
+  const int n = 200;
+  for (uint32_t seed = 500000000; seed < 500000000 + n; ++seed) {
+    SynthImage img = (*synth)->TrainingPlate(seed);
+    std::vector<PlateNet::Reading> r = (*net)->Read(img.bgr, img.double_row);
+    ASSERT_FALSE(r.empty());
+    for (size_t i = 0; i < r.size(); ++i) {
+      EXPECT_GE(r[i].probability, 0.0);
+      EXPECT_LE(r[i].probability, 1.0);
+      if (i > 0) EXPECT_LE(r[i].probability, r[i - 1].probability);
+    }
+    exact += r[0].text == img.truth;
+  }
+  std::printf("unseen synthetic plates: %d/%d exact\n", exact, n);
+  EXPECT_GE(exact, n * 85 / 100);
+}
+
+}  // namespace
+}  // namespace yardgate::ocr
