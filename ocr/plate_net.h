@@ -7,8 +7,9 @@
 // each with its probability. Double-row plates are laid out as one line first (PlateLine), the
 // same way in training and in reading.
 //
-// Thread-safety: Read may be called from many threads at once once loaded; the network's
-// weights are never written after Load.
+// Thread-safety: after Load, Read and ReadAll may be called from many threads at once; the
+// network's weights are never written again. Load sets libtorch to one thread per call
+// (process-wide), because callers already read frames in parallel.
 //
 //   absl::StatusOr<std::unique_ptr<PlateNet>> net = PlateNet::Load(path);
 //   std::vector<PlateNet::Reading> r = (*net)->Read(crop, /*double_row=*/false);
@@ -26,7 +27,8 @@
 
 namespace yardgate::ocr {
 
-// What the network sees: grey, kPlateLineHeight x kPlateLineWidth.
+// What the network sees: one channel (grey, or the colour channel with the most contrast),
+// kPlateLineHeight x kPlateLineWidth.
 inline constexpr int kPlateLineHeight = 32;
 inline constexpr int kPlateLineWidth = 128;
 
@@ -34,8 +36,8 @@ inline constexpr int kPlateLineWidth = 128;
 // (no I, O), digits and the suffixes 挂 学 警 港 澳. UTF-8.
 const std::vector<std::string>& PlateNetAlphabet();
 
-// A plate crop (CV_8UC3 or CV_8UC1) as the network's input line (CV_8UC1, 32 x 128): a
-// double-row plate's top row (province and letter) is put left of its bottom row.
+// A plate crop (CV_8UC1, CV_8UC3 or CV_8UC4) as the network's input line (CV_8UC1,
+// 32 x 128): a double-row plate's top row (province and letter) is put left of its bottom row.
 cv::Mat PlateLine(const cv::Mat& crop, bool double_row);
 
 // Where the shipped network is: $YARDGATE_OCR_MODELS/plate_net.pt when that is set, else
@@ -49,6 +51,7 @@ class PlateNet final {
     double probability = 0;    // P(text | crop) under the network, over all alignments
   };
 
+  // NotFound when `path` does not exist, InvalidArgument when it holds no such network.
   static absl::StatusOr<std::unique_ptr<PlateNet>> Load(const std::string& path);
   ~PlateNet();
 
