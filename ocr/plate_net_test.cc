@@ -78,7 +78,9 @@ TEST(PlateNet, ShippedModelReadsUnseenSyntheticPlates) {
     for (size_t i = 0; i < r.size(); ++i) {
       EXPECT_GE(r[i].probability, 0.0);
       EXPECT_LE(r[i].probability, 1.0);
-      if (i > 0) EXPECT_LE(r[i].probability, r[i - 1].probability);
+      if (i > 0) {
+        EXPECT_LE(r[i].probability, r[i - 1].probability);
+      }
     }
     exact += r[0].text == img.truth;
   }
