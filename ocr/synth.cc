@@ -431,7 +431,7 @@ SynthImage Synthesizer::TrainingPlate(uint32_t seed) {
     case Kind::kHongKong: {
       static const std::string kLetters = "ABCDEFGHJKLMNPRSTUVWXYZ";  // no I, O, Q
       if (chance(0.3)) {  // Macau: M, a letter, four digits
-        text = "M";
+        text.assign(1, 'M');
         text.push_back(kLetters[Uniform(rng, 0, 22)]);
         for (int i = 0; i < 4; ++i) text.push_back(static_cast<char>('0' + Uniform(rng, 0, 9)));
         break;
