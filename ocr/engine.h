@@ -12,7 +12,8 @@
 // digit fails is never reported with check_digit_ok, and never reaches the auto threshold.
 //
 // Thread-safety: Engine is thread-safe; many ReadVisit calls may run at once. It pools its
-// Tesseract engines (at most `threads` per language) and runs a visit's frames in parallel.
+// Tesseract engines (at most `threads`), shares one plate recogniser, and runs a visit's
+// frames in parallel.
 //
 //   absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(EngineOptions{});
 //   absl::StatusOr<VisitReads> reads = (*engine)->ReadVisit(frames, Expectations{});
@@ -77,7 +78,7 @@ struct Expectations {
 
 struct EngineOptions {
   double auto_threshold = 0.9;          // reads at or above this are auto_ok
-  int threads = 2;                      // frames read in parallel; Tesseract engines per language
+  int threads = 2;                      // frames read in parallel; Tesseract engines pooled
   size_t max_frame_bytes = 16u << 20;   // larger encoded frames are rejected
   int max_frame_pixels = 4096 * 3072;   // larger decoded frames are rejected
   std::string debug_dir;                // when set, intermediate images are written there

@@ -7,6 +7,7 @@
 //   --auto-threshold X     confidence at or above which a read is "auto" (default 0.9)
 //   --threads N            frames read in parallel (default 2)
 //   --debug-dir DIR        write intermediate crops and binarisations to DIR
+//   --plate-model FILE     the plate recogniser (default: models/plate_net.pt, see README)
 //   --budget-ms MS         latency budget per visit (default none)
 //   --expect-container N   a container number the lane expects (repeatable)
 //   --expect-plate P       a plate the lane expects (repeatable)
@@ -27,7 +28,7 @@ namespace {
 int Usage() {
   std::cerr << "usage: yardgate-ocr [--each] [--auto-threshold X] [--threads N] "
                "[--debug-dir DIR] [--budget-ms MS] [--expect-container N]... [--expect-plate P]... "
-               "[--no-plates] [--no-containers] [--tessdata DIR] IMAGE...\n";
+               "[--no-plates] [--no-containers] [--tessdata DIR] [--plate-model FILE] IMAGE...\n";
   return 2;
 }
 
@@ -80,6 +81,8 @@ int main(int argc, char** argv) {
       options.read_containers = false;
     } else if (a == "--tessdata") {
       options.tessdata_dir = value("--tessdata");
+    } else if (a == "--plate-model") {
+      options.plate_model = value("--plate-model");
     } else if (a == "-h" || a == "--help") {
       Usage();
       return 0;

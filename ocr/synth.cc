@@ -150,24 +150,6 @@ absl::StatusOr<std::unique_ptr<Synthesizer>> Synthesizer::Create() {
 
 Synthesizer::~Synthesizer() = default;
 
-int Synthesizer::num_fonts() const { return static_cast<int>(latin_.size()) + 1; }
-
-cv::Mat Synthesizer::Glyph(const std::string& ch, int font, int size) {
-  cv::freetype::FreeType2& ft =
-      (!IsAscii(ch) || font >= static_cast<int>(latin_.size())) ? *cjk_ : *latin_[font];
-  cv::Mat mask = GlyphMask(ft, ch, size * 2);
-  cv::Mat out(size, size, CV_8UC1, cv::Scalar(255));
-  const double s = std::min((size - 2.0) / mask.cols, (size - 2.0) / mask.rows);
-  cv::Mat m;
-  cv::resize(mask, m, cv::Size(std::max(1, static_cast<int>(mask.cols * s)),
-                               std::max(1, static_cast<int>(mask.rows * s))),
-             0, 0, cv::INTER_AREA);
-  cv::Rect r((size - m.cols) / 2, (size - m.rows) / 2, m.cols, m.rows);
-  cv::Mat roi = out(r);
-  roi -= m;
-  return out;
-}
-
 std::string Synthesizer::RandomContainerNumber(std::mt19937& rng) {
   for (;;) {
     std::string n;
@@ -312,6 +294,7 @@ SynthImage Synthesizer::Plate(const PlateSpec& spec) {
   out.truth = spec.text.empty() ? RandomPlate(rng, spec.kind) : spec.text;
   std::vector<std::string> chars = SplitCodePoints(out.truth);
   const bool double_row = spec.kind == PlateKind::kYellowDoubleRow;
+  out.double_row = double_row;
   // Plate in millimetres: 440 x 140 (double row 440 x 220); drawn at 2 px/mm, scaled later.
   const double s = 2.0;
   const int pw = static_cast<int>(440 * s), ph = static_cast<int>((double_row ? 220 : 140) * s);

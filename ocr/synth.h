@@ -91,10 +91,6 @@ class Synthesizer final {
   // (blur, low resolution, noise, shadows, JPEG). `bgr` is the crop, `box` the whole image.
   SynthImage TrainingPlate(uint32_t seed);
 
-  // Renders one character (UTF-8) centred in a size x size grey image, black on white, in
-  // font `font` (0..num_fonts()-1), for training character classifiers.
-  cv::Mat Glyph(const std::string& ch, int font, int size);
-  int num_fonts() const;
 
   // A random valid ISO 6346 number / plate text of `kind`.
   static std::string RandomContainerNumber(std::mt19937& rng);
