@@ -128,15 +128,17 @@ absl::StatusOr<VisitReads> Engine::ReadVisit(const std::vector<FrameInput>& fram
       try {
         const std::string debug =
             options_.debug_dir.empty() ? "" : DebugName(options_.debug_dir, frames[i].name, i);
+        const std::chrono::steady_clock::time_point deadline =
+            options_.visit_budget_ms > 0
+                ? start + std::chrono::microseconds(
+                              static_cast<int64_t>(options_.visit_budget_ms * 1000))
+                : std::chrono::steady_clock::time_point{};
         if (options_.read_containers) {
           cv::Mat gray;
           cv::cvtColor(images[i], gray, cv::COLOR_BGR2GRAY);
           ContainerReaderOptions copts;
           copts.debug_prefix = debug;
-          if (options_.visit_budget_ms > 0) {
-            copts.deadline = start + std::chrono::microseconds(
-                                         static_cast<int64_t>(options_.visit_budget_ms * 1000));
-          }
+          copts.deadline = deadline;
           absl::StatusOr<std::vector<FrameCode>> codes = ReadContainers(gray, *impl_->latin, copts);
           if (!codes.ok()) {
             r.status = codes.status();
@@ -147,6 +149,7 @@ absl::StatusOr<VisitReads> Engine::ReadVisit(const std::vector<FrameInput>& fram
         if (impl_->plates != nullptr) {
           PlateReaderOptions popts;
           popts.debug_prefix = debug;
+          popts.deadline = deadline;
           r.plates = ReadPlates(images[i], *impl_->plates, popts);
         }
       } catch (const std::exception& e) {

@@ -88,7 +88,8 @@ struct EngineOptions {
   std::string plate_model;
   int max_containers = 2;               // check-digit-valid containers per visit (two 20-foot boxes)
   // Latency budget per visit in ms (0: none). Past it, frames stop recognising further text
-  // groups and skip second passes, so a visit answers in about this time with what it has.
+  // groups and skip second passes, and plate candidates are read under one margin only, so a
+  // visit answers in about this time with what it has.
   double visit_budget_ms = 0;
   bool read_containers = true;
   bool read_plates = true;

@@ -276,7 +276,10 @@ std::vector<FramePlate> ReadPlates(const cv::Mat& bgr, const PlateNet& net,
   }
   std::vector<std::vector<PlateNet::Reading>> readings = net.ReadAll(crops);
   const size_t first_pass = crops.size();
+  const bool late = options.deadline != std::chrono::steady_clock::time_point{} &&
+                    std::chrono::steady_clock::now() > options.deadline;
   for (Group& g : groups) {
+    if (late) break;
     const std::vector<PlateNet::Reading>& r = readings[g.crops[0]];
     if (r.empty() || SplitCodePoints(r[0].text).size() < 4) continue;
     for (size_t m = 1; m < std::size(kMargins); ++m) {

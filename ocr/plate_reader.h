@@ -11,6 +11,7 @@
 #ifndef YARDGATE_OCR_PLATE_READER_H_
 #define YARDGATE_OCR_PLATE_READER_H_
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ struct FramePlate {
 struct PlateReaderOptions {
   int max_candidates = 6;       // plate regions recognised per frame
   std::string debug_prefix;     // when set, writes the crops the recogniser reads
+  // Past this time candidates are read at the locator's margin only, not under the three
+  // others. The default (epoch) means no deadline.
+  std::chrono::steady_clock::time_point deadline{};
 };
 
 // Plates in `bgr` (CV_8UC3), best first, one per distinct text.

@@ -77,7 +77,7 @@ struct Config {
   int worker_threads = 2;
   // How long the OCR may take over one arrival's camera frames before it answers with what it
   // has read so far (0: no limit). The gate promises a decision within a second of arrival.
-  int ocr_budget_ms = 800;
+  int ocr_budget_ms = 700;
   // How long an unlock command may wait for the e-lock's acknowledgement.
   int unlock_ttl_ms = 5000;
 

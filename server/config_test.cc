@@ -14,7 +14,7 @@ TEST(ConfigTest, ExampleConfigParses) {
   EXPECT_EQ(c->lanes[0].id, "L1");
   EXPECT_EQ(c->lanes[1].direction, gate::Direction::kOut);
   EXPECT_EQ(c->credentials.size(), 2u);
-  EXPECT_EQ(c->ocr_budget_ms, 800);
+  EXPECT_EQ(c->ocr_budget_ms, 700);
 }
 
 TEST(ConfigTest, ParsesEverySection) {
