@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "seal_bridge/seal_state.h"
+
 namespace yardgate::gate {
 
 enum class Direction { kUnspecified = 0, kIn = 1, kOut = 2 };
@@ -104,21 +106,12 @@ struct Appointment {
 
 enum class CustomsStatus { kUnknown = 0, kReleased = 1, kHeld = 2, kInspection = 3 };
 
-// Values match yardgate.v1.SealState.
-enum class SealState {
-  kUnspecified = 0,
-  kApplied = 1,
-  kInTransit = 2,
-  kArrived = 3,
-  kVerified = 4,
-  kUnlocked = 5,
-  kRemoved = 6,
-  kAlarm = 7,
-};
+// The seal book's own states (seal_bridge/seal_state.h, header only).
+using SealState = seal::SealState;
 
 struct SealView {
   std::string seal_id;
-  SealState state = SealState::kUnspecified;
+  SealState state = SealState::kNone;
   std::vector<std::string> open_alarms;
   std::string plate;
   std::vector<std::string> containers;

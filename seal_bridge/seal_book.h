@@ -50,23 +50,13 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "seal_bridge/device_report.h"
+#include "seal_bridge/seal_state.h"
 
 namespace yardgate::seal {
 
-// The numeric values equal yardgate.v1's SealKind / SealState / SealEventKind, so server/ can
-// static_cast between them.
+// The numeric values equal yardgate.v1's SealKind / SealState (seal_state.h) / SealEventKind,
+// so server/ can static_cast between them.
 enum class SealKind { kGpsElock = 1, kRfidEseal = 2, kMechanical = 3 };
-// kNone is only the `from` of the event that first applies a seal (SEAL_STATE_UNSPECIFIED).
-enum class SealState {
-  kNone = 0,
-  kApplied = 1,
-  kInTransit = 2,
-  kArrived = 3,
-  kVerified = 4,
-  kUnlocked = 5,
-  kRemoved = 6,
-  kAlarm = 7,
-};
 const char* SealKindName(SealKind k);    // "GPS_ELOCK", "RFID_ESEAL", "MECHANICAL"
 const char* SealStateName(SealState s);  // "NONE", "APPLIED", ..., "ALARM"
 bool IsArmed(SealState s);               // APPLIED, IN_TRANSIT, ARRIVED, VERIFIED

@@ -393,7 +393,7 @@ std::vector<gate::SealView> Seals::SealsFor(const std::string& plate, const std:
   });
   std::vector<gate::SealView> out;
   for (const seal::SealRecord& r : found) {
-    out.push_back({r.seal_id, static_cast<gate::SealState>(r.state), r.open_alarms, r.plate, r.container_numbers});
+    out.push_back({r.seal_id, r.state, r.open_alarms, r.plate, r.container_numbers});
   }
   return out;
 }
