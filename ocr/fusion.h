@@ -24,7 +24,8 @@ struct Observation {
   std::string text;           // UTF-8
   bool valid = false;         // passes the format's own check (check digit, plate pattern)
   double confidence = 0;      // the frame's own confidence, [0,1]
-  double ocr_mean = 0;        // mean character confidence, [0,1]
+  double ocr_mean = 0;        // the recogniser's own certainty, [0,1]: mean character
+                              // confidence (containers), the text's probability (plates)
   std::string attribute;      // e.g. the size-type code; voted on
   Evidence evidence;
 };
