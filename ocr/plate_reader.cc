@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "ocr/plate_text.h"
 #include "opencv2/imgcodecs.hpp"
@@ -22,18 +23,20 @@ struct Candidate {
   bool tight = false;  // the whole image is the plate
 };
 
-// Masks of plate-coloured pixels (HSV, OpenCV hue 0..180).
-cv::Mat ColourMask(const cv::Mat& hsv, PlateColour c) {
+// Masks of plate-coloured pixels (HSV, OpenCV hue 0..180). `vivid` asks for the plate's own
+// strong colour only: at night or on a car of the plate's hue the plain mask takes in the
+// whole body and the plate is lost in it.
+cv::Mat ColourMask(const cv::Mat& hsv, PlateColour c, bool vivid = false) {
   cv::Mat m;
   switch (c) {
     case PlateColour::kBlue:
-      cv::inRange(hsv, cv::Scalar(95, 90, 50), cv::Scalar(130, 255, 255), m);
+      cv::inRange(hsv, cv::Scalar(95, vivid ? 160 : 90, 50), cv::Scalar(130, 255, 255), m);
       break;
     case PlateColour::kYellow:
-      cv::inRange(hsv, cv::Scalar(12, 90, 90), cv::Scalar(34, 255, 255), m);
+      cv::inRange(hsv, cv::Scalar(12, vivid ? 160 : 90, 90), cv::Scalar(34, 255, 255), m);
       break;
     case PlateColour::kGreen:
-      cv::inRange(hsv, cv::Scalar(35, 40, 90), cv::Scalar(90, 255, 255), m);
+      cv::inRange(hsv, cv::Scalar(35, vivid ? 100 : 40, 90), cv::Scalar(90, 255, 255), m);
       break;
     default:
       break;
@@ -107,10 +110,12 @@ std::vector<Candidate> Locate(const cv::Mat& bgr) {
   const cv::Mat close = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(k * 2 + 1, k));
   const cv::Mat open = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3));
   for (PlateColour colour : {PlateColour::kBlue, PlateColour::kYellow, PlateColour::kGreen}) {
-    cv::Mat mask = ColourMask(hsv, colour);
-    cv::morphologyEx(mask, mask, cv::MORPH_CLOSE, close);
-    cv::morphologyEx(mask, mask, cv::MORPH_OPEN, open);
-    AddPlateShapes(mask, scale, colour, 1.0, bgr.size(), &out);
+    for (bool vivid : {false, true}) {
+      cv::Mat mask = ColourMask(hsv, colour, vivid);
+      cv::morphologyEx(mask, mask, cv::MORPH_CLOSE, close);
+      cv::morphologyEx(mask, mask, cv::MORPH_OPEN, open);
+      AddPlateShapes(mask, scale, colour, 1.0, bgr.size(), &out);
+    }
   }
   {
     cv::Mat grey, gx, strokes;
@@ -193,37 +198,51 @@ cv::Mat Rectify(const cv::Mat& bgr, const Candidate& c, double grow) {
   return crop.rowRange(top, bottom).clone();
 }
 
-// The recogniser's readings of one candidate under several crops, as a frame plate: each
-// text's probability averaged over the crops (what the network believes whatever the exact
-// margins), then the likeliest text that is a plate, else the likeliest text.
+// The recogniser's readings of one candidate under several crops, as a frame plate.
+//
+// Which plate: each crop's readings that are plates are weighed against each other (the
+// probability of a text given that the crop shows a plate at all), and those shares are
+// averaged over the crops. A crop whose likeliest reading breaks the plate grammar in one
+// character (G read as 6) thus still says which province it saw, instead of a poor crop that
+// reads nothing well but happens to spell a plate deciding it.
+//
+// How sure: the chosen text's own probability averaged over the crops, what the network
+// believes whatever the exact margins.
 FramePlate Judge(const std::vector<const std::vector<PlateNet::Reading>*>& per_crop,
                  const cv::Rect& box) {
-  std::map<std::string, double> sum;
+  // Below this a crop's plate readings are noise, and their shares are scaled down with it.
+  constexpr double kPlateMassFloor = 0.05;
+  std::map<std::string, double> mean, share;
+  const double crops = static_cast<double>(std::max<size_t>(1, per_crop.size()));
   for (const std::vector<PlateNet::Reading>* readings : per_crop) {
-    for (const PlateNet::Reading& r : *readings) sum[r.text] += r.probability;
+    double plate_mass = 0;
+    for (const PlateNet::Reading& r : *readings) {
+      mean[r.text] += r.probability / crops;
+      if (IsValidPlate(r.text)) plate_mass += r.probability;
+    }
+    for (const PlateNet::Reading& r : *readings) {
+      if (IsValidPlate(r.text)) {
+        share[r.text] += r.probability / std::max(plate_mass, kPlateMassFloor) / crops;
+      }
+    }
   }
-  std::vector<PlateNet::Reading> averaged;
-  for (const auto& [text, total] : sum) {
-    averaged.push_back({text, total / std::max<size_t>(1, per_crop.size())});
-  }
-  std::sort(averaged.begin(), averaged.end(),
-            [](const PlateNet::Reading& a, const PlateNet::Reading& b) {
-              return a.probability > b.probability;
-            });
-  FramePlate p;
-  p.box = box;
-  if (averaged.empty()) return p;
   // Hong Kong and Macau patterns are short enough for noise to match (a bumper read as "D4"):
   // they count only when the network is fairly sure of them.
-  auto plate = [](const PlateNet::Reading& r) {
-    return IsValidPlate(r.text) && (!IsHongKongOrMacauPlate(r.text) || r.probability >= 0.5);
+  for (auto it = share.begin(); it != share.end();) {
+    it = IsHongKongOrMacauPlate(it->first) && mean[it->first] < 0.5 ? share.erase(it) : ++it;
+  }
+  FramePlate p;
+  p.box = box;
+  if (mean.empty()) return p;
+  auto likeliest = [](const std::map<std::string, double>& m) {
+    return std::max_element(m.begin(), m.end(), [](const auto& a, const auto& b) {
+             return a.second < b.second;
+           })->first;
   };
-  auto valid = std::find_if(averaged.begin(), averaged.end(), plate);
-  const PlateNet::Reading& r = valid != averaged.end() ? *valid : averaged.front();
-  p.text = r.text;
-  p.raw = averaged.front().text;
-  p.valid = valid != averaged.end();
-  p.probability = std::clamp(r.probability, 0.0, 1.0);
+  p.raw = likeliest(mean);
+  p.valid = !share.empty();
+  p.text = p.valid ? likeliest(share) : p.raw;
+  p.probability = std::clamp(mean[p.text], 0.0, 1.0);
   // One frame of one recogniser is never enough to open the barrier on a plate: a single
   // frame stays below 0.85, so only agreeing frames (or an appointment) reach auto.
   p.confidence = p.valid ? std::clamp(0.3 + 0.55 * (p.probability - 0.5) / 0.5, 0.0, 0.85)
@@ -234,6 +253,13 @@ FramePlate Judge(const std::vector<const std::vector<PlateNet::Reading>*>& per_c
 bool Better(const FramePlate& a, const FramePlate& b) {
   if (a.valid != b.valid) return a.valid;
   return a.confidence > b.confidence;
+}
+
+// Two readings of one candidate: a double-row plate read as one row gives its bottom row
+// alone ("A5331" of 京E / A5331), which can pass for a Hong Kong plate. The reading that
+// holds the other at its end explains more of the plate.
+bool ReadsMore(const FramePlate& a, const FramePlate& b) {
+  return a.valid && b.valid && a.text.size() > b.text.size() && absl::EndsWith(a.text, b.text);
 }
 
 }  // namespace
@@ -296,7 +322,9 @@ std::vector<FramePlate> ReadPlates(const cv::Mat& bgr, const PlateNet& net,
     std::vector<const std::vector<PlateNet::Reading>*> per_crop;
     for (size_t k : g.crops) per_crop.push_back(&readings[k]);
     FramePlate p = Judge(per_crop, cands[g.candidate].box);
-    if (best[g.candidate].text.empty() || Better(p, best[g.candidate])) {
+    const FramePlate& so_far = best[g.candidate];
+    if (so_far.text.empty() || ReadsMore(p, so_far) ||
+        (!ReadsMore(so_far, p) && Better(p, so_far))) {
       best[g.candidate] = std::move(p);
     }
   }
