@@ -4,8 +4,9 @@
 // ocr/models/plate_net.pt.
 //
 // A plate crop from the locator goes in (any size, colour); the likeliest texts come out,
-// each with its probability. Double-row plates are laid out as one line first (PlateLine), the
-// same way in training and in reading.
+// each with its probability. Every crop becomes one upright line first (PlateLine: double-row
+// plates laid out in one row, slanted writing sheared upright), the same way in training and
+// in reading.
 //
 // Thread-safety: after Load, Read and ReadAll may be called from many threads at once; the
 // network's weights are never written again. Load sets libtorch to one thread per call
@@ -37,7 +38,8 @@ inline constexpr int kPlateLineWidth = 128;
 const std::vector<std::string>& PlateNetAlphabet();
 
 // A plate crop (CV_8UC1, CV_8UC3 or CV_8UC4) as the network's input line (CV_8UC1,
-// 32 x 128): a double-row plate's top row (province and letter) is put left of its bottom row.
+// 32 x 128): a double-row plate's top row (province and letter) is put left of its bottom row,
+// and writing that a camera from the side sees slanted is sheared upright.
 cv::Mat PlateLine(const cv::Mat& crop, bool double_row);
 
 // Where the shipped network is: $YARDGATE_OCR_MODELS/plate_net.pt when that is set, else

@@ -2,10 +2,12 @@
 // including double-row rear and trailer plates, green new-energy) and the Hong Kong / Macau
 // plates of cross-border trucks.
 //
-// Stages: find plate-coloured rectangles and blocks of plate-shaped writing (or take the
-// whole image when it is already a tight crop), cut each out upright under several margins,
-// read every crop whole with the plate recogniser (plate_net.h), average each text's
-// probability over the crops, and keep the likeliest text that is a plate (plate_text.h).
+// Stages: find plate-coloured rectangles (plain and vivid colour, so that a plate on a car of
+// its own hue still stands out) and blocks of plate-shaped writing (or take the whole image
+// when it is already a tight crop), cut each out upright under several margins, read every
+// crop whole with the plate recogniser (plate_net.h), and choose the text that the crops'
+// plate-shaped readings favour (plate_text.h); its probability averaged over the crops is
+// how sure the reader is.
 //
 // Thread-safety: ReadPlates may be called from many threads at once with the same network.
 #ifndef YARDGATE_OCR_PLATE_READER_H_

@@ -516,6 +516,13 @@ SynthImage Synthesizer::TrainingPlate(uint32_t seed) {
     if (r.width < 2 || r.height < 2) return;
     cv::Mat m;
     cv::resize(g, m, r.size(), 0, 0, cv::INTER_AREA);
+    if (!IsAscii(ch)) {
+      // A square CJK glyph squeezed into the plate's narrow cell keeps its horizontal strokes
+      // but loses half the width of its vertical ones, while the plate font draws them as
+      // heavy as the letters: give them their weight back.
+      const int thicken = Uniform(rng, 1, std::max(2, cell.height / 18));
+      cv::dilate(m, m, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(thicken, 1)));
+    }
     if (ch == "3" && flat_three) {
       // The plate font's 3 has a flat top and a straight diagonal into its lower bowl.
       const int stroke = std::max(2, m.rows / 8);
@@ -612,7 +619,14 @@ SynthImage Synthesizer::TrainingPlate(uint32_t seed) {
       {static_cast<float>(at.x + pw + mr), static_cast<float>(at.y - mt)},
       {static_cast<float>(at.x + pw + mr), static_cast<float>(at.y + ph + mb)},
       {static_cast<float>(at.x - ml), static_cast<float>(at.y + ph + mb)}};
-  const double angle = UniformReal(rng, -6, 6) * M_PI / 180;
+  // A camera beside the lane sees the writing slanted (a horizontal shear) and the plate
+  // turned further than a locator's box corrects.
+  if (chance(0.35)) {
+    const float slant = static_cast<float>(UniformReal(rng, -0.4, 0.4) * ph / 2);
+    quad[0].x += slant, quad[1].x += slant, quad[2].x -= slant, quad[3].x -= slant;
+  }
+  const double max_angle = chance(0.2) ? 12 : 6;
+  const double angle = UniformReal(rng, -max_angle, max_angle) * M_PI / 180;
   const cv::Point2f centre(at.x + pw / 2.0f, at.y + ph / 2.0f);
   const double skew = 0.03 * pw;
   for (cv::Point2f& q : quad) {
