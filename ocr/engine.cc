@@ -30,7 +30,8 @@ struct Engine::Impl {
 namespace {
 
 struct FrameResult {
-  absl::Status status;
+  absl::Status codes_status;   // of the frame's container task
+  absl::Status plates_status;  // of its plate task
   std::vector<FrameCode> codes;
   std::vector<FramePlate> plates;
 };
@@ -121,10 +122,16 @@ absl::StatusOr<VisitReads> Engine::ReadVisit(const std::vector<FrameInput>& fram
   }
 
   std::vector<FrameResult> results(frames.size());
+  // A frame's containers and its plates are two tasks, so that both threads share a visit's
+  // last frame instead of one reading it alone while the other waits.
+  const size_t tasks = 2 * frames.size();
   std::atomic<size_t> next{0};
   auto worker = [&]() {
-    for (size_t i = next++; i < frames.size(); i = next++) {
+    for (size_t t = next++; t < tasks; t = next++) {
+      const size_t i = t / 2;
+      const bool plates = t % 2 == 1;
       FrameResult& r = results[i];
+      absl::Status& status = plates ? r.plates_status : r.codes_status;
       try {
         const std::string debug =
             options_.debug_dir.empty() ? "" : DebugName(options_.debug_dir, frames[i].name, i);
@@ -133,7 +140,7 @@ absl::StatusOr<VisitReads> Engine::ReadVisit(const std::vector<FrameInput>& fram
                 ? start + std::chrono::microseconds(
                               static_cast<int64_t>(options_.visit_budget_ms * 1000))
                 : std::chrono::steady_clock::time_point{};
-        if (options_.read_containers) {
+        if (!plates && options_.read_containers) {
           cv::Mat gray;
           cv::cvtColor(images[i], gray, cv::COLOR_BGR2GRAY);
           ContainerReaderOptions copts;
@@ -141,30 +148,32 @@ absl::StatusOr<VisitReads> Engine::ReadVisit(const std::vector<FrameInput>& fram
           copts.deadline = deadline;
           absl::StatusOr<std::vector<FrameCode>> codes = ReadContainers(gray, *impl_->latin, copts);
           if (!codes.ok()) {
-            r.status = codes.status();
+            status = codes.status();
             continue;
           }
           r.codes = *std::move(codes);
         }
-        if (impl_->plates != nullptr) {
+        if (plates && impl_->plates != nullptr) {
           PlateReaderOptions popts;
           popts.debug_prefix = debug;
           popts.deadline = deadline;
           r.plates = ReadPlates(images[i], *impl_->plates, popts);
         }
       } catch (const std::exception& e) {
-        r.status = absl::InternalError(
-            absl::StrCat("reading frame '", frames[i].name, "' failed: ", e.what()));
+        status = absl::InternalError(absl::StrCat("reading ", plates ? "plates" : "containers",
+                                                  " in frame '", frames[i].name, "' failed: ",
+                                                  e.what()));
       }
     }
   };
-  const size_t workers = std::min<size_t>(options_.threads, frames.size());
+  const size_t workers = std::min<size_t>(options_.threads, tasks);
   std::vector<std::thread> pool;
   for (size_t w = 1; w < workers; ++w) pool.emplace_back(worker);
   worker();
   for (std::thread& t : pool) t.join();
   for (const FrameResult& r : results) {
-    if (!r.status.ok()) return r.status;
+    if (!r.codes_status.ok()) return r.codes_status;
+    if (!r.plates_status.ok()) return r.plates_status;
   }
 
   std::vector<Observation> code_obs, plate_obs;
