@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "absl/strings/match.h"
@@ -85,15 +86,17 @@ void AddPlateShapes(const cv::Mat& mask, double scale, PlateColour colour, doubl
 std::vector<Candidate> Locate(const cv::Mat& bgr) {
   std::vector<Candidate> out;
   const double aspect = static_cast<double>(bgr.cols) / bgr.rows;
-  if (bgr.cols <= 400 && aspect > 1.6 && aspect < 6) {
+  // Down to 1.3:1 a small image may be a double-row plate cut out with loose margins; below
+  // 1.6:1 it may as well be a small scene, so the locator looks at it too.
+  if (bgr.cols <= 400 && aspect > 1.3 && aspect < 6) {
     Candidate c;
     c.box = cv::Rect(0, 0, bgr.cols, bgr.rows);
     c.rect = cv::RotatedRect(cv::Point2f(bgr.cols / 2.0f, bgr.rows / 2.0f),
                              cv::Size2f(bgr.cols, bgr.rows), 0);
     c.tight = true;
-    c.score = 1;
+    c.score = std::numeric_limits<double>::max();
     out.push_back(c);
-    return out;
+    if (aspect >= 1.6) return out;
   }
   // Work on a copy no wider than 1280 pixels.
   const double scale = std::min(1.0, 1280.0 / bgr.cols);

@@ -27,9 +27,9 @@ TEST(ReadPlates, DoubleRowPlatesAreReadWhole) {
   }
   std::printf("double-row plates: %d/%d exact, %d read as their bottom row\n", exact, plates,
               bottom_row_alone);
-  // Double-row plates are the recogniser's weakest kind (24 of these 40 exact, most misses in
-  // the small province character of the top row); the floor guards against losing the top row.
-  EXPECT_GE(exact, plates / 2);
+  // Double-row plates are the recogniser's weakest kind (29 of these 40 exact, most misses in
+  // the small province character of the top row).
+  EXPECT_GE(exact, plates * 60 / 100);
   EXPECT_LE(bottom_row_alone, 1);
 }
 
