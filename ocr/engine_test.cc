@@ -60,8 +60,9 @@ std::string FileBytes(const std::filesystem::path& path) {
   return bytes.str();
 }
 
-// DevSetPlatesFloor's floor, in percent of the dev plates read exactly.
-constexpr int kDevPlatesFloorPercent = 70;
+// DevSetPlatesFloor's floor, in percent of the dev plates read exactly: the target
+// (27 of the 30 are read exactly, so one plate of slack).
+constexpr int kDevPlatesFloorPercent = 85;
 
 class EngineTest : public ::testing::Test {
  protected:
@@ -368,8 +369,8 @@ TEST_F(EngineTest, DevSetContainersFloor) {
   EXPECT_EQ(wrong_auto, 0);
 }
 
-// A floor, not the target: what the plate reader reached on the real dev plates when this
-// test was written (see README), so that a change that loses real plates is noticed.
+// The target on the real dev plates (see README), so that a change that loses real plates is
+// noticed.
 TEST_F(EngineTest, DevSetPlatesFloor) {
   const std::filesystem::path dir = DevSetDir("plates");
   if (!std::filesystem::exists(dir / "manifest.tsv")) GTEST_SKIP() << "no " << dir;
