@@ -2,7 +2,6 @@
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
-#include "ocr/plate_text.h"
 #include "ocr/synth.h"
 
 namespace yardgate::ocr {

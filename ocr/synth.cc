@@ -623,7 +623,10 @@ SynthImage Synthesizer::TrainingPlate(uint32_t seed) {
   // turned further than a locator's box corrects.
   if (chance(0.35)) {
     const float slant = static_cast<float>(UniformReal(rng, -0.4, 0.4) * ph / 2);
-    quad[0].x += slant, quad[1].x += slant, quad[2].x -= slant, quad[3].x -= slant;
+    quad[0].x += slant;  // top left, top right, bottom right, bottom left
+    quad[1].x += slant;
+    quad[2].x -= slant;
+    quad[3].x -= slant;
   }
   const double max_angle = chance(0.2) ? 12 : 6;
   const double angle = UniformReal(rng, -max_angle, max_angle) * M_PI / 180;

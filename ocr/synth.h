@@ -86,11 +86,10 @@ class Synthesizer final {
   // A plate as the plate reader's locator hands it to the recogniser, for training it: every
   // plate kind (and Hong Kong / Macau plates) drawn in any installed plate-like font (also
   // fonts-opendin, fonts-roboto-unhinted, fonts-noto-cjk and fonts-droid-fallback when
-  // present), with jittered layout, colours and
-  // stroke weight, cropped with the locator's loose or clipped margins, rotated, then degraded
-  // (blur, low resolution, noise, shadows, JPEG). `bgr` is the crop, `box` the whole image.
+  // present), with jittered layout, colours and stroke weight, cropped with the locator's
+  // loose or clipped margins, slanted and rotated, then degraded (blur, low resolution, noise,
+  // shadows, JPEG). `bgr` is the crop, `box` the whole image.
   SynthImage TrainingPlate(uint32_t seed);
-
 
   // A random valid ISO 6346 number / plate text of `kind`.
   static std::string RandomContainerNumber(std::mt19937& rng);
