@@ -437,8 +437,9 @@ SynthImage Synthesizer::TrainingPlate(uint32_t seed) {
   const std::vector<std::string> chars = SplitCodePoints(text);
   const int n = static_cast<int>(chars.size());
 
-  // The plate at 1 pixel per millimetre: 440 x 140, double row 440 x 220, Hong Kong 470 x 110.
-  const int pw = kind == Kind::kHongKong ? 470 : 440;
+  // The plate at 1 pixel per millimetre: 440 x 140, new-energy (green) 480 x 140, double row
+  // 440 x 220, Hong Kong 470 x 110.
+  const int pw = kind == Kind::kHongKong ? 470 : kind == Kind::kGreen ? 480 : 440;
   const int ph = kind == Kind::kDoubleRow ? 220 : kind == Kind::kHongKong ? 110 : 140;
   cv::Mat plate(ph, pw, CV_8UC3);
   cv::Scalar ink;
