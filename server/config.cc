@@ -1,6 +1,8 @@
 #include "server/config.h"
 
+#include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -45,24 +47,34 @@ absl::Status SetServer(Config& c, int line, const std::string& key, const std::s
     c.jt808_listen = value;
   } else if (key == "http_listen") {
     c.http_listen = value;
-  } else if (key == "max_message_bytes" || key == "max_frame_bytes" || key == "worker_threads" ||
-             key == "unlock_ttl_ms" || key == "visit_active_minutes" || key == "memory_hours") {
-    absl::StatusOr<int> v = ParseInt(line, key, value);
-    if (!v.ok()) return v.status();
-    if (*v <= 0) return LineError(line, absl::StrCat(key, " must be positive"));
-    (key == "max_message_bytes"      ? c.max_message_bytes
-     : key == "max_frame_bytes"      ? c.max_frame_bytes
-     : key == "worker_threads"       ? c.worker_threads
-     : key == "visit_active_minutes" ? c.visit_active_minutes
-     : key == "memory_hours"         ? c.memory_hours
-                                     : c.unlock_ttl_ms) = *v;
-  } else if (key == "ocr_budget_ms") {
-    absl::StatusOr<int> v = ParseInt(line, key, value);
-    if (!v.ok()) return v.status();
-    if (*v < 0) return LineError(line, "ocr_budget_ms must be 0 (none) or positive");
-    c.ocr_budget_ms = *v;
   } else {
-    return LineError(line, absl::StrCat("unknown key '", key, "' in [server]"));
+    // The numbers, each with its least value: 0 where it means "no limit".
+    struct IntKey {
+      const char* name;
+      int Config::*field;
+      int least;
+    };
+    static constexpr IntKey kIntKeys[] = {
+        {"max_message_bytes", &Config::max_message_bytes, 1},
+        {"max_frame_bytes", &Config::max_frame_bytes, 1},
+        {"worker_threads", &Config::worker_threads, 1},
+        {"unlock_ttl_ms", &Config::unlock_ttl_ms, 1},
+        {"visit_active_minutes", &Config::visit_active_minutes, 1},
+        {"memory_hours", &Config::memory_hours, 1},
+        {"ocr_budget_ms", &Config::ocr_budget_ms, 0},
+    };
+    const IntKey* k = std::find_if(std::begin(kIntKeys), std::end(kIntKeys),
+                                   [&](const IntKey& i) { return key == i.name; });
+    if (k == std::end(kIntKeys)) {
+      return LineError(line, absl::StrCat("unknown key '", key, "' in [server]"));
+    }
+    absl::StatusOr<int> v = ParseInt(line, key, value);
+    if (!v.ok()) return v.status();
+    if (*v < k->least) {
+      return LineError(line, absl::StrCat(key, k->least == 0 ? " must be 0 (none) or positive"
+                                                             : " must be positive"));
+    }
+    c.*(k->field) = *v;
   }
   return absl::OkStatus();
 }
