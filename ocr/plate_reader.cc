@@ -218,15 +218,17 @@ FramePlate Judge(const std::vector<const std::vector<PlateNet::Reading>*>& per_c
   std::map<std::string, double> mean, share;
   const double crops = static_cast<double>(std::max<size_t>(1, per_crop.size()));
   for (const std::vector<PlateNet::Reading>* readings : per_crop) {
+    std::vector<const PlateNet::Reading*> plates;
     double plate_mass = 0;
     for (const PlateNet::Reading& r : *readings) {
       mean[r.text] += r.probability / crops;
-      if (IsValidPlate(r.text)) plate_mass += r.probability;
-    }
-    for (const PlateNet::Reading& r : *readings) {
       if (IsValidPlate(r.text)) {
-        share[r.text] += r.probability / std::max(plate_mass, kPlateMassFloor) / crops;
+        plates.push_back(&r);
+        plate_mass += r.probability;
       }
+    }
+    for (const PlateNet::Reading* r : plates) {
+      share[r->text] += r->probability / std::max(plate_mass, kPlateMassFloor) / crops;
     }
   }
   // Hong Kong and Macau patterns are short enough for noise to match (a bumper read as "D4"):
