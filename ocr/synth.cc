@@ -404,6 +404,7 @@ SynthImage Synthesizer::TrainingPlate(uint32_t seed) {
          : roll < 95 ? Kind::kHongKong
                      : Kind::kCrossBoundary;
   std::string text;
+  bool macau = false;  // a Kind::kHongKong plate from Macau
   switch (kind) {
     case Kind::kBlue: text = RandomPlate(rng, PlateKind::kBlue); break;
     case Kind::kYellow:
@@ -414,6 +415,7 @@ SynthImage Synthesizer::TrainingPlate(uint32_t seed) {
     case Kind::kHongKong: {
       static const std::string kLetters = "ABCDEFGHJKLMNPRSTUVWXYZ";  // no I, O, Q
       if (chance(0.3)) {  // Macau: M, a letter, four digits
+        macau = true;
         text.assign(1, 'M');
         text.push_back(kLetters[Uniform(rng, 0, 22)]);
         for (int i = 0; i < 4; ++i) text.push_back(static_cast<char>('0' + Uniform(rng, 0, 9)));
@@ -461,8 +463,8 @@ SynthImage Synthesizer::TrainingPlate(uint32_t seed) {
       ink = cv::Scalar::all(Uniform(rng, 0, 50));
       break;
     case Kind::kHongKong:
-      if (text[0] == 'M' && text.size() == 6 && std::isupper(static_cast<unsigned char>(text[1]))) {
-        plate.setTo(cv::Scalar::all(Uniform(rng, 0, 45)));  // Macau: white on black
+      if (macau) {
+        plate.setTo(cv::Scalar::all(Uniform(rng, 0, 45)));  // white on black
         break;
       }
       if (chance(0.5)) {
@@ -475,8 +477,6 @@ SynthImage Synthesizer::TrainingPlate(uint32_t seed) {
       ink = cv::Scalar::all(Uniform(rng, 0, 60));
       break;
   }
-  const bool macau = kind == Kind::kHongKong && text.size() == 6 && text[0] == 'M' &&
-                     std::isupper(static_cast<unsigned char>(text[1]));
   if (kind == Kind::kHongKong) {
     ink = macau ? cv::Scalar::all(Uniform(rng, 200, 255)) : cv::Scalar::all(Uniform(rng, 0, 50));
   }
