@@ -2,15 +2,14 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gate/container_number.h"
 #include "gtest/gtest.h"
+#include "ocr/dev_set.h"
 #include "ocr/plate_text.h"
 #include "ocr/synth.h"
 #include "opencv2/imgcodecs.hpp"
@@ -36,28 +35,6 @@ std::filesystem::path DevSetDir(const std::string& kind) {
   const char* src = std::getenv("YARDGATE_SOURCE_DIR");
   return std::filesystem::path(src != nullptr ? src : ".") / ".." / "shared" / "datasets" /
          "ocr-dev" / kind;
-}
-
-// A dev set's manifest: file name and truth, in order.
-std::vector<std::pair<std::string, std::string>> DevSetManifest(const std::filesystem::path& dir) {
-  std::vector<std::pair<std::string, std::string>> out;
-  std::ifstream manifest(dir / "manifest.tsv");
-  std::string line;
-  while (std::getline(manifest, line)) {
-    std::istringstream ss(line);
-    std::string file, truth;
-    std::getline(ss, file, '\t');
-    std::getline(ss, truth, '\t');
-    if (!file.empty()) out.emplace_back(file, truth);
-  }
-  return out;
-}
-
-std::string FileBytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
 }
 
 // DevSetPlatesFloor's floor, in percent of the dev plates read exactly: the target
@@ -342,16 +319,15 @@ TEST_F(EngineTest, DevSetContainersFloor) {
   const std::filesystem::path dir = DevSetDir("containers");
   if (!std::filesystem::exists(dir / "manifest.tsv")) GTEST_SKIP() << "no " << dir;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> visits;
-  for (const auto& [file, truth] : DevSetManifest(dir)) {
-    const size_t a = file.find('-'), b = file.find('-', a + 1);
-    visits[file.substr(a + 1, b - a - 1)].emplace_back(file, truth);
+  for (const auto& [file, truth] : ReadDevSetManifest(dir)) {
+    visits[DevSetVisit(file)].emplace_back(file, truth);
   }
   int right = 0, wrong_auto = 0;
   for (const auto& [visit, items] : visits) {
     std::vector<FrameInput> frames;
     std::set<std::string> truth;
     for (const auto& [file, t] : items) {
-      frames.push_back({file, "", FileBytes(dir / file)});
+      frames.push_back({file, "", ReadFileBytes(dir / file)});
       truth.insert(t);
     }
     absl::StatusOr<VisitReads> r = engine_->ReadVisit(frames, {});
@@ -375,8 +351,8 @@ TEST_F(EngineTest, DevSetPlatesFloor) {
   const std::filesystem::path dir = DevSetDir("plates");
   if (!std::filesystem::exists(dir / "manifest.tsv")) GTEST_SKIP() << "no " << dir;
   int total = 0, exact = 0, wrong_auto = 0;
-  for (const auto& [file, truth] : DevSetManifest(dir)) {
-    absl::StatusOr<VisitReads> r = engine_->ReadVisit({{file, "", FileBytes(dir / file)}}, {});
+  for (const auto& [file, truth] : ReadDevSetManifest(dir)) {
+    absl::StatusOr<VisitReads> r = engine_->ReadVisit({{file, "", ReadFileBytes(dir / file)}}, {});
     ASSERT_TRUE(r.ok()) << file << ": " << r.status();
     ++total;
     if (!r->plates.empty()) exact += r->plates[0].text == truth;

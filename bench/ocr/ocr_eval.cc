@@ -13,60 +13,28 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <sys/resource.h>
 
+#include "ocr/dev_set.h"
 #include "ocr/engine.h"
 
 namespace {
 
 namespace fs = std::filesystem;
+using yardgate::ocr::DevSetItem;
+using yardgate::ocr::DevSetVisit;
 using yardgate::ocr::Engine;
 using yardgate::ocr::EngineOptions;
 using yardgate::ocr::FrameInput;
+using yardgate::ocr::ReadDevSetManifest;
+using yardgate::ocr::ReadFileBytes;
 using yardgate::ocr::VisitReads;
-
-struct Item {
-  std::string file;
-  std::string truth;
-};
-
-std::vector<Item> ReadManifest(const fs::path& path) {
-  std::vector<Item> out;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::istringstream ss(line);
-    Item it;
-    std::getline(ss, it.file, '\t');
-    std::getline(ss, it.truth, '\t');
-    if (!it.file.empty() && !it.truth.empty()) out.push_back(it);
-  }
-  return out;
-}
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string VisitOf(const std::string& file) {
-  // 1-<visit>-OCR-...: the second dash-separated field.
-  size_t a = file.find('-');
-  size_t b = a == std::string::npos ? a : file.find('-', a + 1);
-  if (a == std::string::npos || b == std::string::npos) return file;
-  return file.substr(a + 1, b - a - 1);
-}
 
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
@@ -142,16 +110,16 @@ int main(int argc, char** argv) {
 
   // Containers.
   const fs::path cdir = data / "containers";
-  std::vector<Item> citems = ReadManifest(cdir / "manifest.tsv");
+  std::vector<DevSetItem> citems = ReadDevSetManifest(cdir);
   if (!citems.empty()) {
-    std::map<std::string, std::vector<Item>> visits;
-    for (const Item& it : citems) visits[VisitOf(it.file)].push_back(it);
+    std::map<std::string, std::vector<DevSetItem>> visits;
+    for (const DevSetItem& it : citems) visits[DevSetVisit(it.file)].push_back(it);
     // Frames, one at a time.
     int frames_right = 0, frames_top_right = 0;
     Precision frame_prec;
     std::vector<double> frame_ms, frame_cpu;
-    for (const Item& it : citems) {
-      FrameInput f{it.file, "", ReadFile(cdir / it.file)};
+    for (const DevSetItem& it : citems) {
+      FrameInput f{it.file, "", ReadFileBytes(cdir / it.file)};
       const double cpu0 = CpuMs();
       absl::StatusOr<VisitReads> r = (*engine)->ReadVisit({f}, {});
       frame_cpu.push_back(CpuMs() - cpu0);
@@ -167,7 +135,7 @@ int main(int argc, char** argv) {
       // The frame may show part of a second box: an auto read of another valid number is
       // only wrong when it is not a number of the same visit.
       std::set<std::string> visit_truth;
-      for (const Item& v : visits[VisitOf(it.file)]) visit_truth.insert(v.truth);
+      for (const DevSetItem& v : visits[DevSetVisit(it.file)]) visit_truth.insert(v.truth);
       for (const auto& c : r->containers) {
         if (!c.auto_ok) continue;
         ++frame_prec.confident;
@@ -194,8 +162,8 @@ int main(int argc, char** argv) {
     for (const auto& [visit, items] : visits) {
       std::vector<FrameInput> frames;
       std::set<std::string> truth;
-      for (const Item& it : items) {
-        frames.push_back({it.file, "", ReadFile(cdir / it.file)});
+      for (const DevSetItem& it : items) {
+        frames.push_back({it.file, "", ReadFileBytes(cdir / it.file)});
         truth.insert(it.truth);
       }
       const double cpu0 = CpuMs();
@@ -245,13 +213,13 @@ int main(int argc, char** argv) {
 
   // Plates.
   const fs::path pdir = data / "plates";
-  std::vector<Item> pitems = ReadManifest(pdir / "manifest.tsv");
+  std::vector<DevSetItem> pitems = ReadDevSetManifest(pdir);
   if (!pitems.empty()) {
     int exact = 0;
     Precision prec;
     std::vector<double> ms;
-    for (const Item& it : pitems) {
-      FrameInput f{it.file, "", ReadFile(pdir / it.file)};
+    for (const DevSetItem& it : pitems) {
+      FrameInput f{it.file, "", ReadFileBytes(pdir / it.file)};
       absl::StatusOr<VisitReads> r = (*engine)->ReadVisit({f}, {});
       if (!r.ok()) {
         std::printf("  %s: error %s\n", it.file.c_str(), r.status().ToString().c_str());
