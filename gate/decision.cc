@@ -6,7 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "gate/container_number.h"
+#include "common/fingerprint.h"
+#include "common/iso6346.h"
+#include "common/plate_text.h"
 
 namespace yardgate::gate {
 namespace {
@@ -144,11 +146,7 @@ bool ContainerOnTruck(TransactionType type, Direction direction) {
 double RiskDraw(uint64_t seed, const std::string& visit_id) {
   // FNV-1a over the seed and the visit id, then splitmix64 to spread the bits: stable across
   // builds and platforms, unlike std::hash.
-  uint64_t h = 1469598103934665603ull ^ seed;
-  for (unsigned char c : visit_id) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
+  uint64_t h = common::Fnv1a64(visit_id, common::kFnvOffsetBasis ^ seed);
   h += 0x9e3779b97f4a7c15ull;
   h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
   h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
@@ -156,30 +154,14 @@ double RiskDraw(uint64_t seed, const std::string& visit_id) {
   return static_cast<double>(h >> 11) / static_cast<double>(1ull << 53);
 }
 
-std::string NormalizePlate(const std::string& plate) {
-  std::string out;
-  out.reserve(plate.size());
-  for (size_t i = 0; i < plate.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(plate[i]);
-    if (c == ' ' || c == '-' || c == '.' || c == '\t') continue;
-    // U+00B7 MIDDLE DOT, the separator printed on Chinese plates.
-    if (c == 0xC2 && i + 1 < plate.size() && static_cast<unsigned char>(plate[i + 1]) == 0xB7) {
-      ++i;
-      continue;
-    }
-    out.push_back(c < 0x80 ? static_cast<char>(std::toupper(c)) : static_cast<char>(c));
-  }
-  return out;
-}
-
 DecisionOutcome Decide(const DecisionInput& input, const DecisionPolicy& policy) {
   DecisionOutcome outcome;
   ReasonList reasons;
 
-  const std::string plate = input.plate ? NormalizePlate(input.plate->text) : std::string();
+  const std::string plate = input.plate ? common::NormalizePlate(input.plate->text) : std::string();
   std::vector<std::string> read_numbers;
   for (const FieldRead& read : input.containers) {
-    read_numbers.push_back(NormalizeContainerNumber(read.text));
+    read_numbers.push_back(common::NormalizeContainerNumber(read.text));
   }
 
   if (!input.lane_healthy) {
@@ -195,7 +177,7 @@ DecisionOutcome Decide(const DecisionInput& input, const DecisionPolicy& policy)
     }
   }
   for (size_t i = 0; i < input.containers.size(); ++i) {
-    const absl::Status valid = ValidateContainerNumber(read_numbers[i]);
+    const absl::Status valid = common::ValidateContainerNumber(read_numbers[i]);
     if (!valid.ok()) {
       reasons.Add(ReasonCode::kCheckDigitFailed, read_numbers[i], std::string(valid.message()));
     }

@@ -167,10 +167,6 @@ double RiskDraw(uint64_t seed, const std::string& visit_id);
 // Driver-facing text for a reason, in Chinese and English.
 std::pair<std::string, std::string> DriverMessage(ReasonCode code);
 
-// Upper-cases ASCII and drops spaces, dots and dashes, keeping UTF-8 province characters:
-// "粤b·12345" -> "粤B12345".
-std::string NormalizePlate(const std::string& plate);
-
 // Stable upper-case names ("CHECK_DIGIT_FAILED") for logs and the console.
 const char* ReasonCodeName(ReasonCode code);
 

@@ -4,7 +4,7 @@
 #include <cctype>
 #include <cmath>
 
-#include "gate/container_number.h"
+#include "common/iso6346.h"
 
 namespace yardgate::ocr {
 namespace {
@@ -68,7 +68,7 @@ Compact CompactText(std::string_view raw, const std::vector<float>& confidences,
 }
 
 bool CheckHolds(const std::string& n) {
-  std::optional<int> check = gate::ComputeCheckDigit(n);
+  std::optional<int> check = common::ComputeCheckDigit(n);
   return check.has_value() && n[10] == static_cast<char>('0' + *check);
 }
 

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "gate/container_number.h"
+#include "common/iso6346.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -84,7 +84,7 @@ TEST(ExtractContainerNumbers, NeverCallsAFailingNumberValid) {
   std::vector<float> conf(11, 0.99f);
   for (const CodeCandidate& c : ExtractContainerNumbers("MSCU1234567", conf)) {
     if (c.check_ok) {
-      EXPECT_TRUE(gate::ValidateContainerNumber(c.number).ok()) << c.number;
+      EXPECT_TRUE(common::ValidateContainerNumber(c.number).ok()) << c.number;
     } else {
       EXPECT_EQ(c.number, "MSCU1234567");
     }
@@ -97,7 +97,7 @@ TEST(ExtractContainerNumbers, EveryValidCandidatePassesTheGateValidator) {
   for (const char* raw : raws) {
     for (const CodeCandidate& c : ExtractContainerNumbers(raw, {})) {
       if (c.check_ok) {
-        EXPECT_TRUE(gate::ValidateContainerNumber(c.number).ok()) << raw;
+        EXPECT_TRUE(common::ValidateContainerNumber(c.number).ok()) << raw;
       }
     }
   }

@@ -10,11 +10,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "gate/container_number.h"
+#include "common/iso6346.h"
 #include "ocr/container_reader.h"
 #include "ocr/fusion.h"
 #include "ocr/plate_reader.h"
-#include "ocr/plate_text.h"
+#include "common/plate_text.h"
 #include "ocr/tess_pool.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
@@ -45,8 +45,8 @@ std::string DebugName(const std::string& dir, const std::string& frame_name, siz
   return (std::filesystem::path(dir) / base).string();
 }
 
-bool ContainerNumberValid(const std::string& s) { return gate::ValidateContainerNumber(s).ok(); }
-bool PlateValid(const std::string& s) { return IsValidPlate(s); }
+bool ContainerNumberValid(const std::string& s) { return common::ValidateContainerNumber(s).ok(); }
+bool PlateValid(const std::string& s) { return common::IsValidPlate(s); }
 
 }  // namespace
 
@@ -208,7 +208,7 @@ absl::StatusOr<VisitReads> Engine::ReadVisit(const std::vector<FrameInput>& fram
   copts.is_valid = &ContainerNumberValid;
   std::vector<std::string> expected_codes;
   for (const std::string& e : expected.containers) {
-    expected_codes.push_back(gate::NormalizeContainerNumber(e));
+    expected_codes.push_back(common::NormalizeContainerNumber(e));
   }
   for (Fused& f : FuseObservations(code_obs, expected_codes, copts)) {
     ContainerRead c;

@@ -7,10 +7,10 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "gate/container_number.h"
+#include "common/iso6346.h"
 #include "gtest/gtest.h"
 #include "ocr/dev_set.h"
-#include "ocr/plate_text.h"
+#include "common/plate_text.h"
 #include "ocr/synth.h"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
@@ -202,7 +202,7 @@ TEST_F(EngineTest, FindsHongKongAndMacauPlatesInAScene) {
   int found = 0, exact = 0;
   for (uint32_t seed = 600000000; found < 5; ++seed) {
     SynthImage plate = synth_->TrainingPlate(seed);
-    if (!IsHongKongOrMacauPlate(plate.truth)) continue;
+    if (!common::IsHongKongOrMacauPlate(plate.truth)) continue;
     ++found;
     cv::Mat scene(540, 720, CV_8UC3, cv::Scalar(90, 100, 110));
     cv::Mat resized;

@@ -1,6 +1,6 @@
 #include "ocr/fusion.h"
 
-#include "gate/container_number.h"
+#include "common/iso6346.h"
 #include "gtest/gtest.h"
 
 namespace yardgate::ocr {
@@ -17,7 +17,7 @@ Observation Obs(size_t frame, const std::string& text, bool valid, double conf) 
   return o;
 }
 
-bool Valid(const std::string& s) { return gate::ValidateContainerNumber(s).ok(); }
+bool Valid(const std::string& s) { return common::ValidateContainerNumber(s).ok(); }
 
 TEST(Fusion, AgreeingFramesRaiseConfidence) {
   FusionOptions opts;

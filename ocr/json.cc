@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/json.h"
 
 namespace yardgate::ocr {
 namespace {
@@ -13,8 +14,8 @@ std::string FramesToJson(const std::vector<Evidence>& frames) {
   for (size_t i = 0; i < frames.size(); ++i) {
     const Evidence& e = frames[i];
     if (i > 0) out += ",";
-    absl::StrAppend(&out, "{\"image\":", JsonString(e.image), ",\"box\":[", e.x, ",", e.y, ",",
-                    e.w, ",", e.h, "],\"raw\":", JsonString(e.raw),
+    absl::StrAppend(&out, "{\"image\":", common::JsonString(e.image), ",\"box\":[", e.x, ",", e.y, ",",
+                    e.w, ",", e.h, "],\"raw\":", common::JsonString(e.raw),
                     ",\"confidence\":", Number(e.confidence), "}");
   }
   return out + "]";
@@ -22,34 +23,13 @@ std::string FramesToJson(const std::vector<Evidence>& frames) {
 
 }  // namespace
 
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out.push_back(ch);
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string VisitReadsToJson(const VisitReads& reads) {
   std::string out = "{\"containers\":[";
   for (size_t i = 0; i < reads.containers.size(); ++i) {
     const ContainerRead& c = reads.containers[i];
     if (i > 0) out += ",";
-    absl::StrAppend(&out, "{\"number\":", JsonString(c.number),
-                    ",\"iso_type\":", JsonString(c.iso_type),
+    absl::StrAppend(&out, "{\"number\":", common::JsonString(c.number),
+                    ",\"iso_type\":", common::JsonString(c.iso_type),
                     ",\"confidence\":", Number(c.confidence),
                     ",\"auto\":", c.auto_ok ? "true" : "false",
                     ",\"check_digit_ok\":", c.check_digit_ok ? "true" : "false",
@@ -60,7 +40,7 @@ std::string VisitReadsToJson(const VisitReads& reads) {
   for (size_t i = 0; i < reads.plates.size(); ++i) {
     const PlateRead& p = reads.plates[i];
     if (i > 0) out += ",";
-    absl::StrAppend(&out, "{\"text\":", JsonString(p.text),
+    absl::StrAppend(&out, "{\"text\":", common::JsonString(p.text),
                     ",\"confidence\":", Number(p.confidence),
                     ",\"auto\":", p.auto_ok ? "true" : "false",
                     ",\"settled_by_expectation\":", p.settled_by_expectation ? "true" : "false",

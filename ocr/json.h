@@ -14,8 +14,6 @@
 
 namespace yardgate::ocr {
 
-// `s` as a JSON string literal, quotes included; UTF-8 passes through unchanged.
-std::string JsonString(std::string_view s);
 
 // One line, no trailing newline.
 std::string VisitReadsToJson(const VisitReads& reads);

@@ -5,12 +5,6 @@
 namespace yardgate::ocr {
 namespace {
 
-TEST(JsonString, Escapes) {
-  EXPECT_EQ(JsonString("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
-  EXPECT_EQ(JsonString("粤B12345"), "\"粤B12345\"");
-  EXPECT_EQ(JsonString(std::string("\x01", 1)), "\"\\u0001\"");
-}
-
 TEST(VisitReadsToJson, Shape) {
   VisitReads r;
   ContainerRead c;

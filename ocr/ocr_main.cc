@@ -22,6 +22,7 @@
 
 #include "ocr/engine.h"
 #include "ocr/json.h"
+#include "common/json.h"
 
 namespace {
 
@@ -114,8 +115,8 @@ int main(int argc, char** argv) {
     for (const FrameInput& f : frames) {
       absl::StatusOr<yardgate::ocr::VisitReads> reads = (*engine)->ReadVisit({f}, expected);
       if (!reads.ok()) {
-        std::cout << "{\"image\":" << yardgate::ocr::JsonString(f.name)
-                  << ",\"error\":" << yardgate::ocr::JsonString(reads.status().ToString())
+        std::cout << "{\"image\":" << yardgate::common::JsonString(f.name)
+                  << ",\"error\":" << yardgate::common::JsonString(reads.status().ToString())
                   << "}" << std::endl;
         rc = 1;
         continue;

@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ocr/plate_net_model.h"
-#include "ocr/plate_text.h"
+#include "common/plate_text.h"
 #include "opencv2/imgproc.hpp"
 
 namespace yardgate::ocr {
@@ -71,7 +71,7 @@ cv::Mat Upright(const cv::Mat& line) {
 const std::vector<std::string>& PlateNetAlphabet() {
   static const std::vector<std::string> kAlphabet = [] {
     std::vector<std::string> a = {""};
-    for (const std::string& p : ProvinceCharacters()) a.push_back(p);
+    for (const std::string& p : common::ProvinceCharacters()) a.push_back(p);
     for (char c : std::string("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789")) a.emplace_back(1, c);
     for (const char* s : {"挂", "学", "警", "港", "澳"}) a.emplace_back(s);
     return a;
@@ -267,7 +267,7 @@ bool MainlandGrammar(size_t length, int c) {
     std::vector<bool> province, letter, alnum, suffix;
     Classes() {
       const std::vector<std::string>& a = PlateNetAlphabet();
-      const auto& provinces = ProvinceCharacters();
+      const auto& provinces = common::ProvinceCharacters();
       for (const std::string& s : a) {
         const bool is_province = std::find(provinces.begin(), provinces.end(), s) != provinces.end();
         const bool ascii = s.size() == 1;

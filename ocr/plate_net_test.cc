@@ -6,7 +6,7 @@
 #include <set>
 
 #include "gtest/gtest.h"
-#include "ocr/plate_text.h"
+#include "common/plate_text.h"
 #include "ocr/synth.h"
 #include "opencv2/imgproc.hpp"
 
@@ -23,7 +23,7 @@ TEST(PlateNetAlphabet, BlankFirstThenEveryPlateCharacterOnce) {
   std::mt19937 rng(11);
   for (PlateKind kind : {PlateKind::kBlue, PlateKind::kGreen, PlateKind::kTrailer}) {
     for (int i = 0; i < 50; ++i) {
-      for (const std::string& ch : SplitCodePoints(Synthesizer::RandomPlate(rng, kind))) {
+      for (const std::string& ch : common::SplitCodePoints(Synthesizer::RandomPlate(rng, kind))) {
         EXPECT_TRUE(unique.count(ch)) << ch;
       }
     }

@@ -7,7 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
-#include "ocr/plate_text.h"
+#include "common/plate_text.h"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 
@@ -222,7 +222,7 @@ FramePlate Judge(const std::vector<const std::vector<PlateNet::Reading>*>& per_c
     double plate_mass = 0;
     for (const PlateNet::Reading& r : *readings) {
       mean[r.text] += r.probability / crops;
-      if (IsValidPlate(r.text)) {
+      if (common::IsValidPlate(r.text)) {
         plates.push_back(&r);
         plate_mass += r.probability;
       }
@@ -234,7 +234,7 @@ FramePlate Judge(const std::vector<const std::vector<PlateNet::Reading>*>& per_c
   // Hong Kong and Macau patterns are short enough for noise to match (a bumper read as "D4"):
   // they count only when the network is fairly sure of them.
   for (auto it = share.begin(); it != share.end();) {
-    it = IsHongKongOrMacauPlate(it->first) && mean[it->first] < 0.5 ? share.erase(it) : ++it;
+    it = common::IsHongKongOrMacauPlate(it->first) && mean[it->first] < 0.5 ? share.erase(it) : ++it;
   }
   FramePlate p;
   p.box = box;
@@ -312,7 +312,7 @@ std::vector<FramePlate> ReadPlates(const cv::Mat& bgr, const PlateNet& net,
   for (Group& g : groups) {
     if (late) break;
     const std::vector<PlateNet::Reading>& r = readings[g.crops[0]];
-    if (r.empty() || SplitCodePoints(r[0].text).size() < 4) continue;
+    if (r.empty() || common::SplitCodePoints(r[0].text).size() < 4) continue;
     for (size_t m = 1; m < std::size(kMargins); ++m) {
       add_crop(g, Rectify(bgr, cands[g.candidate], kMargins[m]), m);
     }

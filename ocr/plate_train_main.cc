@@ -25,7 +25,7 @@
 #include "absl/strings/str_format.h"
 #include "ocr/plate_net.h"
 #include "ocr/plate_net_model.h"
-#include "ocr/plate_text.h"
+#include "common/plate_text.h"
 #include "ocr/synth.h"
 #include "opencv2/imgcodecs.hpp"
 
@@ -52,7 +52,7 @@ std::vector<Sample> Render(uint32_t first, int n, int threads) {
         SynthImage img = synth->TrainingPlate(first + static_cast<uint32_t>(i));
         out[i].line = PlateLine(img.bgr, img.double_row);
         out[i].truth = img.truth;
-        for (const std::string& ch : SplitCodePoints(img.truth)) out[i].label.push_back(index.at(ch));
+        for (const std::string& ch : common::SplitCodePoints(img.truth)) out[i].label.push_back(index.at(ch));
       }
     });
   }

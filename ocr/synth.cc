@@ -6,8 +6,8 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "gate/container_number.h"
-#include "ocr/plate_text.h"
+#include "common/iso6346.h"
+#include "common/plate_text.h"
 #include "opencv2/freetype.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
@@ -156,7 +156,7 @@ std::string Synthesizer::RandomContainerNumber(std::mt19937& rng) {
     for (int i = 0; i < 3; ++i) n.push_back(static_cast<char>('A' + Uniform(rng, 0, 25)));
     n.push_back("UUUUUUJZ"[Uniform(rng, 0, 7)]);
     for (int i = 0; i < 6; ++i) n.push_back(static_cast<char>('0' + Uniform(rng, 0, 9)));
-    std::optional<int> check = gate::ComputeCheckDigit(n);
+    std::optional<int> check = common::ComputeCheckDigit(n);
     if (!check.has_value()) continue;
     n.push_back(static_cast<char>('0' + *check));
     return n;
@@ -164,7 +164,7 @@ std::string Synthesizer::RandomContainerNumber(std::mt19937& rng) {
 }
 
 std::string Synthesizer::RandomPlate(std::mt19937& rng, PlateKind kind) {
-  const auto& provinces = ProvinceCharacters();
+  const auto& provinces = common::ProvinceCharacters();
   static const std::string kLetters = "ABCDEFGHJKLMNPQRSTUVWXYZ";
   static const std::string kAlnum = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789";
   std::string p = provinces[Uniform(rng, 0, static_cast<int>(provinces.size()) - 1)];
@@ -292,7 +292,7 @@ SynthImage Synthesizer::Plate(const PlateSpec& spec) {
   std::mt19937 rng(spec.seed);
   SynthImage out;
   out.truth = spec.text.empty() ? RandomPlate(rng, spec.kind) : spec.text;
-  std::vector<std::string> chars = SplitCodePoints(out.truth);
+  std::vector<std::string> chars = common::SplitCodePoints(out.truth);
   const bool double_row = spec.kind == PlateKind::kYellowDoubleRow;
   out.double_row = double_row;
   // Plate in millimetres: 440 x 140 (double row 440 x 220); drawn at 2 px/mm, scaled later.
@@ -436,7 +436,7 @@ SynthImage Synthesizer::TrainingPlate(uint32_t seed) {
   }
   out.truth = text;
   out.double_row = kind == Kind::kDoubleRow;
-  const std::vector<std::string> chars = SplitCodePoints(text);
+  const std::vector<std::string> chars = common::SplitCodePoints(text);
   const int n = static_cast<int>(chars.size());
 
   // The plate at 1 pixel per millimetre: 440 x 140, new-energy (green) 480 x 140, double row

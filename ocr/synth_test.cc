@@ -1,8 +1,8 @@
 #include "ocr/synth.h"
 
-#include "gate/container_number.h"
+#include "common/iso6346.h"
 #include "gtest/gtest.h"
-#include "ocr/plate_text.h"
+#include "common/plate_text.h"
 
 namespace yardgate::ocr {
 namespace {
@@ -16,7 +16,7 @@ TEST(Synthesizer, DeterministicAndValid) {
   SynthImage a = (*s)->Container(spec), b = (*s)->Container(spec);
   EXPECT_EQ(a.truth, b.truth);
   EXPECT_EQ(cv::norm(a.bgr, b.bgr, cv::NORM_INF), 0);
-  EXPECT_TRUE(gate::ValidateContainerNumber(a.truth).ok());
+  EXPECT_TRUE(common::ValidateContainerNumber(a.truth).ok());
   EXPECT_EQ(a.bgr.size(), cv::Size(spec.width, spec.height));
   EXPECT_GT(a.box.area(), 0);
 }
@@ -27,7 +27,7 @@ TEST(Synthesizer, RandomPlatesAreValid) {
                          PlateKind::kGreen, PlateKind::kTrailer}) {
     for (int i = 0; i < 20; ++i) {
       std::string p = Synthesizer::RandomPlate(rng, kind);
-      EXPECT_TRUE(IsValidPlate(p)) << p;
+      EXPECT_TRUE(common::IsValidPlate(p)) << p;
     }
   }
 }
@@ -40,7 +40,7 @@ TEST(Synthesizer, PlatesRender) {
   spec.tight_crop = true;
   SynthImage img = (*s)->Plate(spec);
   EXPECT_FALSE(img.bgr.empty());
-  EXPECT_TRUE(IsValidPlate(img.truth));
+  EXPECT_TRUE(common::IsValidPlate(img.truth));
 }
 
 TEST(Synthesizer, TrainingPlatesAreValidAndReproducible) {
@@ -49,7 +49,7 @@ TEST(Synthesizer, TrainingPlatesAreValidAndReproducible) {
   int double_rows = 0;
   for (uint32_t seed = 1; seed <= 40; ++seed) {
     SynthImage a = (*s)->TrainingPlate(seed);
-    EXPECT_TRUE(IsValidPlate(a.truth)) << a.truth;
+    EXPECT_TRUE(common::IsValidPlate(a.truth)) << a.truth;
     EXPECT_FALSE(a.bgr.empty());
     EXPECT_EQ(a.box, cv::Rect(0, 0, a.bgr.cols, a.bgr.rows));
     double_rows += a.double_row;

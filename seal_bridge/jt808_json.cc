@@ -4,16 +4,17 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "common/json.h"
 #include "seal_bridge/jt808_messages.h"
 
 namespace yardgate::seal {
 namespace {
 
-std::string Id(uint16_t id) { return JsonString(absl::StrFormat("0x%04X", id)); }
+std::string Id(uint16_t id) { return common::JsonString(absl::StrFormat("0x%04X", id)); }
 
 std::string List(const std::vector<std::string>& v) {
   std::vector<std::string> q;
-  for (const auto& s : v) q.push_back(JsonString(s));
+  for (const auto& s : v) q.push_back(common::JsonString(s));
   return absl::StrCat("[", absl::StrJoin(q, ","), "]");
 }
 
@@ -27,10 +28,10 @@ bool Printable(const Bytes& b) {
 class Obj {
  public:
   Obj& Raw(absl::string_view k, absl::string_view v) {
-    parts_.push_back(absl::StrCat(JsonString(k), ":", v));
+    parts_.push_back(absl::StrCat(common::JsonString(std::string_view(k.data(), k.size())), ":", v));
     return *this;
   }
-  Obj& Str(absl::string_view k, absl::string_view v) { return Raw(k, JsonString(v)); }
+  Obj& Str(absl::string_view k, absl::string_view v) { return Raw(k, common::JsonString(std::string_view(v.data(), v.size()))); }
   Obj& Num(absl::string_view k, int64_t v) { return Raw(k, absl::StrCat(v)); }
   Obj& Dbl(absl::string_view k, double v, int decimals) {
     return Raw(k, absl::StrFormat("%.*f", decimals, v));
@@ -154,28 +155,6 @@ void BodyFields(const Jt808Frame& f, Obj& o) {
 }
 
 }  // namespace
-
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out.push_back(ch);
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
-}
 
 std::string FrameToJson(const Jt808Frame& f) {
   const Jt808Header& h = f.header;

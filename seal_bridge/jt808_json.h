@@ -28,8 +28,6 @@ std::string FrameToJson(const Jt808Frame& frame);
 // no frame) is returned as a status; nothing is guessed.
 absl::StatusOr<std::vector<std::string>> DecodeHexToJson(absl::string_view hex);
 
-// A JSON string literal, quotes included.
-std::string JsonString(absl::string_view s);
 
 }  // namespace yardgate::seal
 

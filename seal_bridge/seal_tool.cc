@@ -22,6 +22,7 @@
 #include "seal_bridge/internal/net_util.h"
 #include "seal_bridge/jt808_gateway.h"
 #include "seal_bridge/jt808_json.h"
+#include "common/json.h"
 
 namespace yardgate::seal {
 namespace {
@@ -69,7 +70,7 @@ int Decode(const std::map<std::string, std::string>& f) {
   if (it == f.end()) return Usage();
   absl::StatusOr<std::vector<std::string>> json = DecodeHexToJson(it->second);
   if (!json.ok()) {
-    std::printf("{\"error\":%s}\n", JsonString(json.status().message()).c_str());
+    std::printf("{\"error\":%s}\n", common::JsonString(std::string(json.status().message())).c_str());
     return 1;
   }
   for (const std::string& line : *json) std::printf("%s\n", line.c_str());

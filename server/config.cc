@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/plate_text.h"
 
 namespace yardgate::server {
 namespace {
@@ -102,7 +103,7 @@ absl::Status SetDecision(Config& c, int line, const std::string& key, const std:
   } else if (key == "blacklisted_plates") {
     p.blacklisted_plates.clear();
     for (absl::string_view plate : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
-      p.blacklisted_plates.push_back(gate::NormalizePlate(Trim(std::string(plate))));
+      p.blacklisted_plates.push_back(common::NormalizePlate(Trim(std::string(plate))));
     }
   } else {
     return LineError(line, absl::StrCat("unknown key '", key, "' in [decision]"));

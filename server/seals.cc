@@ -4,9 +4,10 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "absl/strings/str_cat.h"
-#include "gate/container_number.h"
+#include "common/iso6346.h"
 #include "gate/decision.h"
 #include "yardgate/storage/seal_record.pb.h"
+#include "common/plate_text.h"
 
 namespace yardgate::server {
 namespace {
@@ -254,8 +255,8 @@ void Seals::Apply(const v1::ApplySealRequest& request, Reply<v1::Seal> reply) {
   }
   seal::ApplySealRequest apply;
   for (int i = 0; i < request.container_numbers_size(); ++i) {
-    const std::string number = gate::NormalizeContainerNumber(request.container_numbers(i));
-    const absl::Status valid = gate::ValidateContainerNumber(number);
+    const std::string number = common::NormalizeContainerNumber(request.container_numbers(i));
+    const absl::Status valid = common::ValidateContainerNumber(number);
     if (!valid.ok()) {
       return reply(absl::InvalidArgumentError(absl::StrCat("container_numbers[", i, "]: ", valid.message())));
     }
@@ -267,7 +268,7 @@ void Seals::Apply(const v1::ApplySealRequest& request, Reply<v1::Seal> reply) {
   }
   apply.seal_id = request.seal_id();
   apply.kind = static_cast<seal::SealKind>(request.kind());
-  apply.plate = gate::NormalizePlate(request.plate());
+  apply.plate = common::NormalizePlate(request.plate());
   // Terminal ids are compared without leading zeros, as the gateway reports them.
   apply.device_id = request.device_id();
   apply.device_id.erase(0, std::min(apply.device_id.find_first_not_of('0'), apply.device_id.size()));

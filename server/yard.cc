@@ -10,7 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "gate/container_number.h"
+#include "common/iso6346.h"
+#include "common/plate_text.h"
 
 namespace yardgate::server {
 namespace {
@@ -138,15 +139,6 @@ void SideEffects::Append(SideEffects later) {
       second();
     };
   }
-}
-
-std::string Fingerprint(const std::string& bytes) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return absl::StrFormat("%016x", h);
 }
 
 Yard::Yard(const Config& config, Store* store, LaneHardware* lanes, SealDirectory* seals)
@@ -363,10 +355,10 @@ absl::Status Yard::ValidateArrival(const v1::SubmitArrivalRequest& request) cons
                                                    " is outside [0, 1]"));
   }
   for (const std::string& number : request.read().container_numbers()) {
-    const std::string normalized = gate::NormalizeContainerNumber(number);
+    const std::string normalized = common::NormalizeContainerNumber(number);
     // A wrong check digit is a decision (TROUBLE naming it), but text that is not a container
     // number at all is a malformed request.
-    if (normalized.size() != 11 || !gate::ComputeCheckDigit(normalized).has_value()) {
+    if (normalized.size() != 11 || !common::ComputeCheckDigit(normalized).has_value()) {
       return absl::InvalidArgumentError(absl::StrCat("read.container_numbers: '", number,
                                                      "' is not a container number (4 letters, 7 digits)"));
     }
@@ -432,9 +424,9 @@ gate::DecisionInput Yard::DecisionInputLocked(const v1::Visit& visit, int64_t no
   std::set<std::string> numbers;
   for (const v1::FieldRead& c : visit.containers()) {
     in.containers.push_back(ToGate(c));
-    numbers.insert(gate::NormalizeContainerNumber(c.text()));
+    numbers.insert(common::NormalizeContainerNumber(c.text()));
   }
-  const std::string plate = in.plate ? gate::NormalizePlate(in.plate->text) : "";
+  const std::string plate = in.plate ? common::NormalizePlate(in.plate->text) : "";
   std::vector<std::string> expected_seals;
   for (const auto& [id, a] : appointments_) {
     if (id == visit.appointment_id() && !a.cancelled()) {
@@ -544,7 +536,7 @@ void Yard::SubmitArrival(const v1::SubmitArrivalRequest& request, ArrivalReads r
         const v1::Stage stage = static_cast<v1::Stage>(lane->EffectiveStage());
         const google::protobuf::Timestamp at =
             request.has_captured_at() ? request.captured_at() : TimeUtil::MillisecondsToTimestamp(now);
-        const std::string plate = reads.plate ? gate::NormalizePlate(reads.plate->text()) : "";
+        const std::string plate = reads.plate ? common::NormalizePlate(reads.plate->text()) : "";
         v1::Visit visit;
         if (const v1::Visit* earlier = ContinuableVisitLocked(plate, stage, now)) {
           // The same truck at a later stage: one visit, from the pre-gate to the out-gate.
@@ -570,7 +562,7 @@ void Yard::SubmitArrival(const v1::SubmitArrivalRequest& request, ArrivalReads r
         if (seals_ != nullptr) {
           std::vector<std::string> numbers;
           for (const v1::FieldRead& c : visit.containers()) numbers.push_back(c.text());
-          change.Append(seals_->OnGateArrival(visit.lane_id(), gate::NormalizePlate(visit.plate().text()), numbers));
+          change.Append(seals_->OnGateArrival(visit.lane_id(), common::NormalizePlate(visit.plate().text()), numbers));
         }
         const gate::DecisionInput input = DecisionInputLocked(visit, now);
         ApplyOutcomeLocked(gate::Decide(input, policy_), "gate", &visit);
@@ -707,7 +699,7 @@ void Yard::RequestAssistance(const v1::RequestAssistanceRequest& request,
 void Yard::UpsertAppointment(const v1::UpsertAppointmentRequest& request, Reply<v1::Appointment> reply) {
   v1::Appointment a = request.appointment();
   if (a.appointment_id().empty()) return reply(absl::InvalidArgumentError("appointment.appointment_id is required"));
-  a.set_plate(gate::NormalizePlate(a.plate()));
+  a.set_plate(common::NormalizePlate(a.plate()));
   if (a.plate().empty()) return reply(absl::InvalidArgumentError("appointment.plate is required"));
   if (a.direction() == v1::DIRECTION_UNSPECIFIED) {
     return reply(absl::InvalidArgumentError("appointment.direction is required (DIRECTION_IN or DIRECTION_OUT)"));
@@ -719,8 +711,8 @@ void Yard::UpsertAppointment(const v1::UpsertAppointmentRequest& request, Reply<
   std::set<std::string> seen;
   for (int i = 0; i < a.containers_size(); ++i) {
     v1::ContainerMove* m = a.mutable_containers(i);
-    m->set_container_number(gate::NormalizeContainerNumber(m->container_number()));
-    const absl::Status valid = gate::ValidateContainerNumber(m->container_number());
+    m->set_container_number(common::NormalizeContainerNumber(m->container_number()));
+    const absl::Status valid = common::ValidateContainerNumber(m->container_number());
     if (!valid.ok()) {
       return reply(absl::InvalidArgumentError(absl::StrCat("appointment.containers[", i, "]: ", valid.message())));
     }
@@ -767,8 +759,8 @@ void Yard::CancelAppointment(const v1::CancelAppointmentRequest& request, Reply<
 
 void Yard::SetCustomsStatus(const v1::SetCustomsStatusRequest& request,
                             Reply<v1::SetCustomsStatusResponse> reply) {
-  const std::string number = gate::NormalizeContainerNumber(request.container_number());
-  const absl::Status valid = gate::ValidateContainerNumber(number);
+  const std::string number = common::NormalizeContainerNumber(request.container_number());
+  const absl::Status valid = common::ValidateContainerNumber(number);
   if (!valid.ok()) return reply(absl::InvalidArgumentError(absl::StrCat("container_number: ", valid.message())));
   if (request.status() == v1::CUSTOMS_STATUS_UNSPECIFIED) {
     return reply(absl::InvalidArgumentError("status is required (RELEASED, HELD or INSPECTION)"));
@@ -880,8 +872,8 @@ void Yard::ResolveTrouble(const v1::ResolveTroubleRequest& request, Reply<v1::Vi
     return reply(absl::InvalidArgumentError("CORRECT needs corrected_plate or corrected_container_numbers"));
   }
   for (const std::string& n : request.corrected_container_numbers()) {
-    const std::string normalized = gate::NormalizeContainerNumber(n);
-    if (normalized.size() != 11 || !gate::ComputeCheckDigit(normalized).has_value()) {
+    const std::string normalized = common::NormalizeContainerNumber(n);
+    if (normalized.size() != 11 || !common::ComputeCheckDigit(normalized).has_value()) {
       return reply(absl::InvalidArgumentError(absl::StrCat("corrected_container_numbers: '", n,
                                                            "' is not a container number")));
     }
@@ -901,7 +893,7 @@ void Yard::ResolveTrouble(const v1::ResolveTroubleRequest& request, Reply<v1::Vi
         const int64_t now = NowMs();
         if (!request.corrected_plate().empty()) {
           v1::FieldRead* p = visit.mutable_plate();
-          p->set_text(gate::NormalizePlate(request.corrected_plate()));
+          p->set_text(common::NormalizePlate(request.corrected_plate()));
           p->set_confidence(1.0);
           p->set_source("clerk");
           p->set_check_digit_ok(false);
@@ -910,10 +902,10 @@ void Yard::ResolveTrouble(const v1::ResolveTroubleRequest& request, Reply<v1::Vi
           visit.clear_containers();
           for (const std::string& n : request.corrected_container_numbers()) {
             v1::FieldRead* c = visit.add_containers();
-            c->set_text(gate::NormalizeContainerNumber(n));
+            c->set_text(common::NormalizeContainerNumber(n));
             c->set_confidence(1.0);
             c->set_source("clerk");
-            c->set_check_digit_ok(gate::ValidateContainerNumber(c->text()).ok());
+            c->set_check_digit_ok(common::ValidateContainerNumber(c->text()).ok());
           }
         }
         // Every override goes through the decision again, on today's customs and seal state.

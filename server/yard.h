@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/fingerprint.h"
 #include "gate/decision.h"
 #include "server/config.h"
 #include "server/event_log.h"
@@ -226,9 +227,6 @@ void Yard::Mutate(const std::string& scope, const std::string& key, const std::s
             });
 }
 
-// A stable 64-bit fingerprint (FNV-1a) of bytes, as hex: equal across runs and builds.
-std::string Fingerprint(const std::string& bytes);
-
 // The fingerprint of a request with its idempotency key cleared, so that a retry with the
 // same key can be told apart from a different request that reuses the key.
 template <class Request>
@@ -236,7 +234,7 @@ std::string RequestHash(Request request) {
   request.clear_idempotency_key();
   std::string bytes;
   request.SerializeToString(&bytes);
-  return Fingerprint(bytes);
+  return common::FingerprintHex(bytes);
 }
 
 }  // namespace yardgate::server

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/clock.h"
 
 namespace yardgate::gate::lane {
 namespace {
@@ -60,7 +61,7 @@ BarrierSupervisor::BarrierSupervisor(std::unique_ptr<LaneController> controller,
                                      BarrierSupervisorOptions options, LaneEventCallback on_event)
     : controller_(std::move(controller)),
       options_(std::move(options)),
-      clock_(options_.clock != nullptr ? options_.clock : RealClock::Default()),
+      clock_(options_.clock != nullptr ? options_.clock : common::RealClock::Default()),
       on_event_(std::move(on_event)) {}
 
 BarrierSupervisor::~BarrierSupervisor() { Stop(); }

@@ -64,7 +64,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "gate/lane/clock.h"
+#include "common/clock.h"
 #include "gate/lane/lane_controller.h"
 
 namespace yardgate::gate::lane {
@@ -127,8 +127,8 @@ struct BarrierSupervisorOptions {
   absl::Duration input_watchdog = absl::Milliseconds(500);
   // How many unused ALLOWs may wait at once: the vehicle passing plus the ones behind.
   int max_pending_allows = 2;
-  // nullptr = RealClock::Default(). Must be the clock the controller stamps read_time with.
-  Clock* clock = nullptr;
+  // nullptr = common::RealClock::Default(). Must be the clock the controller stamps read_time with.
+  common::Clock* clock = nullptr;
 };
 
 class BarrierSupervisor final {
@@ -171,7 +171,7 @@ class BarrierSupervisor final {
   LaneHealth Health() const;
 
   // One poll cycle on the caller's thread, then delivers queued events on the caller's
-  // thread. For tests with a ManualClock; REQUIRES: Start() was not called.
+  // thread. For tests with a common::ManualClock; REQUIRES: Start() was not called.
   void PollOnce();
 
   const std::string& lane_id() const { return options_.lane_id; }
@@ -202,7 +202,7 @@ class BarrierSupervisor final {
 
   const std::unique_ptr<LaneController> controller_;
   const BarrierSupervisorOptions options_;
-  Clock* const clock_;
+  common::Clock* const clock_;
   const LaneEventCallback on_event_;
 
   // Serializes controller I/O and the decisions around it (poll, open, close, reset).

@@ -1,5 +1,5 @@
 // Interlock rules of BarrierSupervisor, one test per rule, on SimulatedLane with a
-// ManualClock and PollOnce(): no thread, no sleeps.
+// common::ManualClock and PollOnce(): no thread, no sleeps.
 
 #include "gate/lane/barrier_supervisor.h"
 
@@ -13,6 +13,7 @@
 #include "gate/lane/simulated_lane.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/clock.h"
 
 namespace yardgate::gate::lane {
 namespace {
@@ -81,7 +82,7 @@ class BarrierSupervisorTest : public ::testing::Test {
     Set(&LaneInputs::safety_loop, false);
   }
 
-  ManualClock clock_;
+  common::ManualClock clock_;
   EventLog events_;
   SimulatedLane* sim_ = nullptr;
   std::unique_ptr<BarrierSupervisor> supervisor_;

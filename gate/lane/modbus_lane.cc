@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 
 namespace yardgate::gate::lane {
 namespace {
@@ -125,11 +126,11 @@ absl::StatusOr<std::unique_ptr<ModbusLane>> ModbusLane::Create(ModbusLaneOptions
     return absl::InvalidArgumentError(absl::StrCat("Modbus unit id ", options.unit_id, ": ",
                                                    modbus_strerror(errno)));
   }
-  Clock* clock = options.clock != nullptr ? options.clock : RealClock::Default();
+  common::Clock* clock = options.clock != nullptr ? options.clock : common::RealClock::Default();
   return std::unique_ptr<ModbusLane>(new ModbusLane(std::move(options), clock, ctx));
 }
 
-ModbusLane::ModbusLane(ModbusLaneOptions options, Clock* clock, modbus_t* ctx)
+ModbusLane::ModbusLane(ModbusLaneOptions options, common::Clock* clock, modbus_t* ctx)
     : options_(std::move(options)),
       clock_(clock),
       description_(absl::StrCat("modbus ", options_.host, ":", options_.port, " unit ",

@@ -41,7 +41,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "gate/lane/clock.h"
+#include "common/clock.h"
 #include "gate/lane/lane_controller.h"
 
 // libmodbus's context; kept out of this header.
@@ -102,8 +102,8 @@ struct ModbusLaneOptions {
   absl::Duration pulse_width = absl::Milliseconds(300);
   absl::Duration reconnect_backoff_initial = absl::Milliseconds(100);
   absl::Duration reconnect_backoff_max = absl::Seconds(5);
-  // nullptr = RealClock::Default(); stamps read_time and times pulses and backoff.
-  Clock* clock = nullptr;
+  // nullptr = common::RealClock::Default(); stamps read_time and times pulses and backoff.
+  common::Clock* clock = nullptr;
 };
 
 class ModbusLane final : public LaneController {
@@ -132,7 +132,7 @@ class ModbusLane final : public LaneController {
   int connects() const;
 
  private:
-  ModbusLane(ModbusLaneOptions options, Clock* clock, modbus_t* ctx);
+  ModbusLane(ModbusLaneOptions options, common::Clock* clock, modbus_t* ctx);
 
   // Connects if needed (respecting backoff), then releases pulses that are due.
   absl::Status PrepareLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -152,7 +152,7 @@ class ModbusLane final : public LaneController {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const ModbusLaneOptions options_;
-  Clock* const clock_;
+  common::Clock* const clock_;
   const std::string description_;
 
   mutable absl::Mutex mu_;

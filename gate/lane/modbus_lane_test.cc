@@ -16,6 +16,7 @@
 #include "gate/lane/modbus_test_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/clock.h"
 
 namespace yardgate::gate::lane {
 namespace {
@@ -130,7 +131,7 @@ TEST_F(ModbusLaneTest, ReadsDiscreteInputsAtTheLaneBase) {
 }
 
 TEST_F(ModbusLaneTest, PulsesTheOpenCoilAndReleasesItAfterThePulseWidth) {
-  ManualClock clock;
+  common::ManualClock clock;
   ModbusLaneOptions options = FastOptions(plc_->port(), 1);
   options.clock = &clock;
   std::unique_ptr<ModbusLane> lane = MakeLane(options);

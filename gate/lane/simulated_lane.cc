@@ -1,11 +1,12 @@
 #include "gate/lane/simulated_lane.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 
 namespace yardgate::gate::lane {
 
-SimulatedLane::SimulatedLane(Clock* clock)
-    : clock_(clock != nullptr ? clock : RealClock::Default()) {}
+SimulatedLane::SimulatedLane(common::Clock* clock)
+    : clock_(clock != nullptr ? clock : common::RealClock::Default()) {}
 
 absl::Status SimulatedLane::CheckLink() const {
   if (!reachable_) return absl::UnavailableError("simulated PLC unreachable");

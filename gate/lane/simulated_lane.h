@@ -30,15 +30,15 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "gate/lane/clock.h"
+#include "common/clock.h"
 #include "gate/lane/lane_controller.h"
 
 namespace yardgate::gate::lane {
 
 class SimulatedLane final : public LaneController {
  public:
-  // `clock` stamps read_time; it must outlive this object. nullptr = RealClock::Default().
-  explicit SimulatedLane(Clock* clock = nullptr);
+  // `clock` stamps read_time; it must outlive this object. nullptr = common::RealClock::Default().
+  explicit SimulatedLane(common::Clock* clock = nullptr);
   SimulatedLane(const SimulatedLane&) = delete;
   SimulatedLane& operator=(const SimulatedLane&) = delete;
 
@@ -73,7 +73,7 @@ class SimulatedLane final : public LaneController {
  private:
   absl::Status CheckLink() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  Clock* const clock_;
+  common::Clock* const clock_;
   mutable absl::Mutex mu_;
   LaneInputs inputs_ ABSL_GUARDED_BY(mu_);
   LaneInputs frozen_inputs_ ABSL_GUARDED_BY(mu_);

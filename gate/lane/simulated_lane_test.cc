@@ -1,12 +1,13 @@
 #include "gate/lane/simulated_lane.h"
 
 #include "gtest/gtest.h"
+#include "common/clock.h"
 
 namespace yardgate::gate::lane {
 namespace {
 
 TEST(SimulatedLaneTest, ReadsWhatWasScriptedStampedWithTheClock) {
-  ManualClock clock;
+  common::ManualClock clock;
   SimulatedLane lane(&clock);
   lane.SetInput(&LaneInputs::safety_loop, true);
   absl::StatusOr<LaneInputs> in = lane.ReadInputs();
@@ -38,7 +39,7 @@ TEST(SimulatedLaneTest, UnresponsiveFailsWithDeadlineExceeded) {
 }
 
 TEST(SimulatedLaneTest, FrozenKeepsTheOldSnapshotAndItsTime) {
-  ManualClock clock;
+  common::ManualClock clock;
   SimulatedLane lane(&clock);
   lane.SetInput(&LaneInputs::safety_loop, true);
   const absl::Time frozen_at = clock.Now();

@@ -1,10 +1,10 @@
-#include "gate/container_number.h"
+#include "common/iso6346.h"
 
 #include <cctype>
 
 #include "absl/strings/str_cat.h"
 
-namespace yardgate::gate {
+namespace yardgate::common {
 
 int ContainerCharValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -74,4 +74,4 @@ std::string NormalizeContainerNumber(std::string_view text) {
   return out;
 }
 
-}  // namespace yardgate::gate
+}  // namespace yardgate::common

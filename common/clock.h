@@ -1,22 +1,24 @@
-// Clock: the time seam for lane supervision.
+// Clock: the one time seam of yardgate.
 //
-// BarrierSupervisor, ModbusLane and SimulatedLane read the time only through a
-// Clock, so tests can age an input snapshot past the watchdog without sleeping.
+// Everything that needs the time (the gate core, the journal that stamps events, the barrier
+// supervisor and lane drivers, the seal book) reads it through a Clock, so tests can move
+// time on (age an input snapshot past the watchdog, let an appointment window close) without
+// sleeping.
 //
 //   ManualClock clock(absl::FromUnixSeconds(1700000000));
 //   clock.Advance(absl::Milliseconds(600));  // inputs are now stale
 //
 // Thread safety: both implementations are safe to call from any thread.
 
-#ifndef YARDGATE_GATE_LANE_CLOCK_H_
-#define YARDGATE_GATE_LANE_CLOCK_H_
+#ifndef YARDGATE_COMMON_CLOCK_H_
+#define YARDGATE_COMMON_CLOCK_H_
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
-namespace yardgate::gate::lane {
+namespace yardgate::common {
 
 class Clock {
  public:
@@ -61,6 +63,6 @@ inline Clock* RealClock::Default() {
   return clock;
 }
 
-}  // namespace yardgate::gate::lane
+}  // namespace yardgate::common
 
-#endif  // YARDGATE_GATE_LANE_CLOCK_H_
+#endif  // YARDGATE_COMMON_CLOCK_H_

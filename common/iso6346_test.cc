@@ -1,8 +1,8 @@
-#include "gate/container_number.h"
+#include "common/iso6346.h"
 
 #include <gtest/gtest.h>
 
-namespace yardgate::gate {
+namespace yardgate::common {
 namespace {
 
 TEST(ContainerNumberTest, ValidNumbersPass) {
@@ -48,4 +48,4 @@ TEST(ContainerNumberTest, NormalizeStripsSeparators) {
 }
 
 }  // namespace
-}  // namespace yardgate::gate
+}  // namespace yardgate::common

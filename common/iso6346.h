@@ -5,10 +5,9 @@
 // digit is (sum of value(c_i) * 2^i over the first 10 characters, mod 11) mod 10, so a
 // remainder of 10 gives 0.
 //
-// Plain functions on strings, safe to call from any thread. This is one of the small pieces
-// gate/ owns that ocr/ may also use.
-#ifndef YARDGATE_GATE_CONTAINER_NUMBER_H_
-#define YARDGATE_GATE_CONTAINER_NUMBER_H_
+// Plain functions on strings, safe to call from any thread.
+#ifndef YARDGATE_COMMON_ISO6346_H_
+#define YARDGATE_COMMON_ISO6346_H_
 
 #include <optional>
 #include <string>
@@ -16,7 +15,7 @@
 
 #include "absl/status/status.h"
 
-namespace yardgate::gate {
+namespace yardgate::common {
 
 // The value ISO 6346 gives a letter or digit (A=10, B=12, ..., skipping multiples of 11),
 // or -1 for any other character.
@@ -34,6 +33,6 @@ absl::Status ValidateContainerNumber(std::string_view number);
 // Upper-cases and removes spaces, dashes and dots: "csqu 305438-3" -> "CSQU3054383".
 std::string NormalizeContainerNumber(std::string_view text);
 
-}  // namespace yardgate::gate
+}  // namespace yardgate::common
 
-#endif  // YARDGATE_GATE_CONTAINER_NUMBER_H_
+#endif  // YARDGATE_COMMON_ISO6346_H_

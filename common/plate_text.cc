@@ -1,9 +1,10 @@
-#include "ocr/plate_text.h"
+#include "common/plate_text.h"
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
-namespace yardgate::ocr {
+namespace yardgate::common {
 namespace {
 
 bool IsPlateLetter(char c) { return c >= 'A' && c <= 'Z' && c != 'I' && c != 'O'; }
@@ -90,6 +91,37 @@ bool IsValidPlate(std::string_view plate) {
   return small || large;
 }
 
+std::string NormalizePlate(std::string_view plate) {
+  std::string out;
+  out.reserve(plate.size());
+  for (size_t i = 0; i < plate.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(plate[i]);
+    if (c == ' ' || c == '-' || c == '.' || c == '\t') continue;
+    // U+00B7 MIDDLE DOT, the separator printed on Chinese plates.
+    if (c == 0xC2 && i + 1 < plate.size() && static_cast<unsigned char>(plate[i + 1]) == 0xB7) {
+      ++i;
+      continue;
+    }
+    out.push_back(c < 0x80 ? static_cast<char>(std::toupper(c)) : static_cast<char>(c));
+  }
+  return out;
+}
+
+std::string_view ProvincePinyin(std::string_view province) {
+  static const std::pair<std::string_view, std::string_view> kPinyin[] = {
+      {"京", "JING"}, {"津", "JIN"},   {"冀", "JI"},    {"晋", "JIN"},   {"蒙", "MENG"},
+      {"辽", "LIAO"}, {"吉", "JI"},    {"黑", "HEI"},   {"沪", "HU"},    {"苏", "SU"},
+      {"浙", "ZHE"},  {"皖", "WAN"},   {"闽", "MIN"},   {"赣", "GAN"},   {"鲁", "LU"},
+      {"豫", "YU"},   {"鄂", "E"},     {"湘", "XIANG"}, {"粤", "YUE"},   {"桂", "GUI"},
+      {"琼", "QIONG"}, {"渝", "YU"},   {"川", "CHUAN"}, {"贵", "GUI"},   {"云", "YUN"},
+      {"藏", "ZANG"}, {"陕", "SHAAN"}, {"甘", "GAN"},   {"青", "QING"},  {"宁", "NING"},
+      {"新", "XIN"}};
+  for (const auto& [character, pinyin] : kPinyin) {
+    if (character == province) return pinyin;
+  }
+  return {};
+}
+
 bool IsHongKongOrMacauPlate(std::string_view plate) {
   const auto& provinces = ProvinceCharacters();
   const std::vector<std::string> cps = SplitCodePoints(plate);
@@ -97,4 +129,4 @@ bool IsHongKongOrMacauPlate(std::string_view plate) {
          std::find(provinces.begin(), provinces.end(), cps[0]) == provinces.end();
 }
 
-}  // namespace yardgate::ocr
+}  // namespace yardgate::common

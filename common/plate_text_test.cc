@@ -1,8 +1,8 @@
-#include "ocr/plate_text.h"
+#include "common/plate_text.h"
 
 #include "gtest/gtest.h"
 
-namespace yardgate::ocr {
+namespace yardgate::common {
 namespace {
 
 TEST(IsValidPlate, MainlandKinds) {
@@ -49,5 +49,17 @@ TEST(SplitCodePoints, Utf8) {
   EXPECT_EQ(cps[3], "挂");
 }
 
+TEST(NormalizePlate, OneSpellingForEveryInput) {
+  EXPECT_EQ(NormalizePlate("粤b·12345"), "粤B12345");
+  EXPECT_EQ(NormalizePlate(" 粤B 123-45 "), "粤B12345");
+  EXPECT_EQ(NormalizePlate("ab.1234"), "AB1234");
+}
+
+TEST(ProvincePinyin, EveryProvinceHasOne) {
+  for (const std::string& p : ProvinceCharacters()) EXPECT_FALSE(ProvincePinyin(p).empty()) << p;
+  EXPECT_EQ(ProvincePinyin("粤"), "YUE");
+  EXPECT_EQ(ProvincePinyin("A"), "");
+}
+
 }  // namespace
-}  // namespace yardgate::ocr
+}  // namespace yardgate::common
