@@ -4,6 +4,9 @@
 //
 // Commands print JSON (one object per line for streams) and exit non-zero on an error, with
 // the server's message on stderr.
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -51,7 +54,8 @@ commands:
                                              (with an officer: its box travels under an e-seal)
 common:
   --server HOST:PORT   default 127.0.0.1:50051
-  --key KEY            idempotency key for a mutating command
+  --key KEY            idempotency key for a mutating command (default: a fresh one; pass the
+                       same key again to retry a call safely)
 )";
 
 struct Args {
@@ -125,6 +129,16 @@ v1::CameraPosition ParsePosition(const std::string& p) {
   return v1::CAMERA_POSITION_UNSPECIFIED;
 }
 
+// --key, or a fresh key: every mutating call names one, and a CLI call is new unless the
+// operator retries it with the key it printed or chose.
+std::string KeyOf(const Args& a) {
+  if (!a.Get("--key").empty()) return a.Get("--key");
+  static int counter = 0;
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return "ctl-" + std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(now).count()) + "-" +
+         std::to_string(::getpid()) + "-" + std::to_string(++counter);
+}
+
 class Client {
  public:
   explicit Client(const std::string& address) {
@@ -168,7 +182,7 @@ class Client {
 
   int Appointment(const Args& a, v1::Appointment* out = nullptr) {
     v1::UpsertAppointmentRequest req;
-    req.set_idempotency_key(a.Get("--key"));
+    req.set_idempotency_key(KeyOf(a));
     v1::Appointment* ap = req.mutable_appointment();
     ap->set_appointment_id(a.Get("--id"));
     ap->set_plate(a.Get("--plate"));
@@ -192,7 +206,7 @@ class Client {
 
   int CancelAppointment(const Args& a) {
     v1::CancelAppointmentRequest req;
-    req.set_idempotency_key(a.Get("--key"));
+    req.set_idempotency_key(KeyOf(a));
     req.set_appointment_id(a.Get("--id"));
     grpc::ClientContext ctx;
     v1::Appointment resp;
@@ -201,7 +215,7 @@ class Client {
 
   int Customs(const Args& a) {
     v1::SetCustomsStatusRequest req;
-    req.set_idempotency_key(a.Get("--key"));
+    req.set_idempotency_key(KeyOf(a));
     req.set_container_number(a.Get("--container"));
     const std::string st = a.Get("--status");
     req.set_status(st == "released" ? v1::CUSTOMS_STATUS_RELEASED
@@ -215,7 +229,7 @@ class Client {
 
   int Arrive(const Args& a, v1::Visit* out = nullptr) {
     v1::SubmitArrivalRequest req;
-    req.set_idempotency_key(a.Get("--key"));
+    req.set_idempotency_key(KeyOf(a));
     req.set_lane_id(a.Get("--lane", "L1"));
     req.mutable_read()->set_plate(a.Get("--plate"));
     for (const std::string& c : a.All("--container")) req.mutable_read()->add_container_numbers(c);
@@ -243,7 +257,7 @@ class Client {
 
   int Passage(const Args& a) {
     v1::ReportPassageRequest req;
-    req.set_idempotency_key(a.Get("--key"));
+    req.set_idempotency_key(KeyOf(a));
     req.set_visit_id(a.Get("--visit"));
     grpc::ClientContext ctx;
     v1::ReportPassageResponse resp;
@@ -252,7 +266,7 @@ class Client {
 
   int Assist(const Args& a) {
     v1::RequestAssistanceRequest req;
-    req.set_idempotency_key(a.Get("--key"));
+    req.set_idempotency_key(KeyOf(a));
     req.set_lane_id(a.Get("--lane", "L1"));
     req.set_visit_id(a.Get("--visit"));
     req.set_message(a.Get("--message"));
@@ -296,7 +310,7 @@ class Client {
 
   int Resolve(const Args& a) {
     v1::ResolveTroubleRequest req;
-    req.set_idempotency_key(a.Get("--key"));
+    req.set_idempotency_key(KeyOf(a));
     req.set_visit_id(a.Get("--visit"));
     req.set_clerk_id(a.Get("--clerk"));
     req.set_comment(a.Get("--comment"));
@@ -313,7 +327,7 @@ class Client {
 
   int SealApply(const Args& a) {
     v1::ApplySealRequest req;
-    req.set_idempotency_key(a.Get("--key"));
+    req.set_idempotency_key(KeyOf(a));
     req.set_seal_id(a.Get("--seal"));
     const std::string kind = a.Get("--kind");
     req.set_kind(kind == "elock"        ? v1::SEAL_KIND_GPS_ELOCK
@@ -339,7 +353,7 @@ class Client {
         {"tampered", v1::SEAL_EVENT_KIND_TAMPERED}, {"removed", v1::SEAL_EVENT_KIND_REMOVED},
         {"cleared", v1::SEAL_EVENT_KIND_ALARM_CLEARED}};
     v1::ReportSealEventRequest req;
-    req.set_idempotency_key(a.Get("--key"));
+    req.set_idempotency_key(KeyOf(a));
     req.set_seal_id(a.Get("--seal"));
     const auto kind = kinds.find(a.Get("--event"));
     req.set_kind(kind == kinds.end() ? v1::SEAL_EVENT_KIND_UNSPECIFIED : kind->second);
@@ -361,7 +375,7 @@ class Client {
 
   int Unlock(const Args& a) {
     v1::RequestUnlockRequest req;
-    req.set_idempotency_key(a.Get("--key"));
+    req.set_idempotency_key(KeyOf(a));
     req.set_seal_id(a.Get("--seal"));
     req.set_officer_id(a.Get("--officer"));
     req.set_reason(a.Get("--reason"));
