@@ -281,6 +281,12 @@ class InterchangeWriter {
     };
     std::vector<Sel> sels;
     std::vector<std::string> texts;
+    // The FTX texts are read back word by word (codeco_reader.cc).
+    const auto in_text = [&](const std::string& field, const std::string& id) {
+      if (id.find(' ') != std::string::npos) {
+        problems_.push_back(internal::Cat(owner, " ", field, " '", id, "': holds a space, so its FTX text could not be read back"));
+      }
+    };
     const auto long_seal = [&](const std::string& field, const std::string& id, std::string_view party, bool is_elock) {
       if (common::SplitCodePoints(id).size() <= kSealNumberMaxLength) {
         sels.push_back({id, std::string(party), field});
@@ -302,7 +308,10 @@ class InterchangeWriter {
         case LongSealRule::kFreeText:
           break;
       }
-      if (!is_elock) texts.push_back(internal::Cat("SEAL ", party, " ", id));
+      if (!is_elock) {
+        in_text(field, id);
+        texts.push_back(internal::Cat("SEAL ", party, " ", id));
+      }
     };
     for (size_t i = 0; i < m.seals.size(); ++i) {
       const Seal& s = m.seals[i];
@@ -317,6 +326,7 @@ class InterchangeWriter {
       if (e.id.empty()) problems_.push_back(internal::Cat(owner, " elock.id: is empty"));
       const std::string state = internal::CodeOf(internal::kELockStateTexts, e.state);
       if (state.empty()) problems_.push_back(internal::Cat(owner, " elock.state: is not set"));
+      in_text("elock.id", e.id);
       long_seal("elock.id", e.id, "CU", true);
       texts.push_back(internal::Cat("ELOCK ", e.id, " ", state,
                                    e.state_time ? absl::FormatTime(" %H:%M", *e.state_time, partner_.time_zone) : ""));

@@ -14,6 +14,15 @@ using ::testing::HasSubstr;
 using testing::ReadTestdata;
 using testing::Shenzhen;
 
+// gate_in_export.edi with the first `from` replaced by `to`, parsed.
+absl::StatusOr<Interchange> DamagedExample(const std::string& from, const std::string& to) {
+  std::string text = ReadTestdata("gate_in_export.edi");
+  const size_t at = text.find(from);
+  if (at == std::string::npos) return absl::NotFoundError("'" + from + "' is not in gate_in_export.edi");
+  text.replace(at, from.size(), to);
+  return ParseInterchange(text);
+}
+
 TEST(CheckCodecoTest, AcceptsTheGoldenFiles) {
   for (const char* name : {"gate_in_export.edi", "gate_out_import.edi", "empty_return.edi", "seal_ftx.edi",
                            "escaping.edi", "twin_two_messages.edi"}) {
@@ -30,14 +39,12 @@ struct Damaged {
   std::string says;
 };
 
+void PrintTo(const Damaged& c, std::ostream* os) { *os << c.name; }
+
 class CheckCodecoErrorTest : public ::testing::TestWithParam<Damaged> {};
 
 TEST_P(CheckCodecoErrorTest, FindsTheProblem) {
-  std::string text = ReadTestdata("gate_in_export.edi");
-  const size_t at = text.find(GetParam().from);
-  ASSERT_NE(at, std::string::npos) << GetParam().from;
-  text.replace(at, GetParam().from.size(), GetParam().to);
-  absl::StatusOr<Interchange> in = ParseInterchange(text);
+  absl::StatusOr<Interchange> in = DamagedExample(GetParam().from, GetParam().to);
   ASSERT_TRUE(in.ok()) << in.status();
   const absl::Status s = CheckCodeco(*in);
   ASSERT_FALSE(s.ok());
@@ -146,21 +153,10 @@ TEST(DecodeGateMovesTest, TakesTheELockTimeOnTheDayNearestTheGateTime) {
   EXPECT_EQ((*moves)[0].elock->state_time, Shenzhen(2024, 3, 15, 23, 58));
 }
 
-struct Unreadable {
-  std::string name;
-  std::string from;
-  std::string to;
-  std::string says;
-};
-
-class DecodeErrorTest : public ::testing::TestWithParam<Unreadable> {};
+class DecodeErrorTest : public ::testing::TestWithParam<Damaged> {};
 
 TEST_P(DecodeErrorTest, SaysWhatItCannotRead) {
-  std::string text = ReadTestdata("gate_in_export.edi");
-  const size_t at = text.find(GetParam().from);
-  ASSERT_NE(at, std::string::npos) << GetParam().from;
-  text.replace(at, GetParam().from.size(), GetParam().to);
-  absl::StatusOr<Interchange> in = ParseInterchange(text);
+  absl::StatusOr<Interchange> in = DamagedExample(GetParam().from, GetParam().to);
   ASSERT_TRUE(in.ok()) << in.status();
   absl::StatusOr<std::vector<GateMove>> moves = DecodeGateMoves(*in, absl::UTCTimeZone());
   ASSERT_FALSE(moves.ok());
@@ -169,7 +165,7 @@ TEST_P(DecodeErrorTest, SaysWhatItCannotRead) {
 
 INSTANTIATE_TEST_SUITE_P(
     Codeco, DecodeErrorTest,
-    ::testing::ValuesIn(std::vector<Unreadable>{
+    ::testing::ValuesIn(std::vector<Damaged>{
         {"EquipmentStatus", "+2+2+5'", "+2+7+5'", "segment 9 EQD: equipment status '7' is not a code this reader knows"},
         {"SealParty", "SEL+CX04588127+CA", "SEL+CX04588127+XX", "segment 16 SEL: sealing party 'XX'"},
         {"FractionalWeight", "KGM:18760", "KGM:18760.5", "weight '18760.5' is not a whole number of kilograms"},
@@ -180,7 +176,7 @@ INSTANTIATE_TEST_SUITE_P(
         {"NotAContainer", "EQD+CN", "EQD+CH", "equipment qualifier 'CH' is not CN"},
         {"Direction", "BGM+34", "BGM+98", "segment 2 BGM: document name '98'"},
     }),
-    [](const ::testing::TestParamInfo<Unreadable>& info) { return info.param.name; });
+    [](const ::testing::TestParamInfo<Damaged>& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace yardgate::gate::codeco

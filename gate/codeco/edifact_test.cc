@@ -93,6 +93,8 @@ struct BadText {
   std::string says;
 };
 
+void PrintTo(const BadText& c, std::ostream* os) { *os << c.name; }
+
 class ParseErrorTest : public ::testing::TestWithParam<BadText> {};
 
 TEST_P(ParseErrorTest, SaysWhereAndWhat) {

@@ -74,48 +74,26 @@ class ProfileReader {
       }
       profile_.max_boxes_per_message = n;
     } else if (key == "plate") {
-      if (value == "none") {
-        profile_.plate_rule = PlateRule::kNone;
-      } else if (value == "pinyin") {
-        profile_.plate_rule = PlateRule::kPinyin;
-      } else if (value == "table") {
-        profile_.plate_rule = PlateRule::kCodeTable;
-      } else {
-        return Error(key, value, "use none, pinyin or table");
-      }
+      return Choose(key, value,
+                    {{"none", PlateRule::kNone}, {"pinyin", PlateRule::kPinyin}, {"table", PlateRule::kCodeTable}},
+                    "use none, pinyin or table", profile_.plate_rule);
     } else if (key == "plate_codes") {
       return SetPlateCodes(value);
     } else if (key == "plate_element") {
-      if (value == "id") {
-        profile_.plate_element = PlateElement::kIdentification;
-      } else if (value == "name") {
-        profile_.plate_element = PlateElement::kName;
-      } else {
-        return Error(key, value, "use id (C222 8213, an..9) or name (C222 8212, an..35)");
-      }
+      return Choose(key, value, {{"id", PlateElement::kIdentification}, {"name", PlateElement::kName}},
+                    "use id (C222 8213, an..9) or name (C222 8212, an..35)", profile_.plate_element);
     } else if (key == "long_seals") {
-      if (value == "reject") {
-        profile_.long_seals = LongSealRule::kReject;
-      } else if (value == "truncate") {
-        profile_.long_seals = LongSealRule::kTruncate;
-      } else if (value == "ftx") {
-        profile_.long_seals = LongSealRule::kFreeText;
-      } else {
-        return Error(key, value, "use reject, truncate or ftx");
-      }
+      return Choose(key, value,
+                    {{"reject", LongSealRule::kReject}, {"truncate", LongSealRule::kTruncate},
+                     {"ftx", LongSealRule::kFreeText}},
+                    "use reject, truncate or ftx", profile_.long_seals);
     } else if (key == "time_zone") {
       const std::optional<absl::TimeZone> zone = ParseTimeZone(value);
       if (!zone) return Error(key, value, "use UTC, an offset such as +08:00, or a zone such as Asia/Shanghai");
       profile_.time_zone = *zone;
     } else if (key == "line_breaks") {
-      const std::string v = absl::AsciiStrToLower(value);
-      if (v == "yes" || v == "true") {
-        profile_.line_breaks = true;
-      } else if (v == "no" || v == "false") {
-        profile_.line_breaks = false;
-      } else {
-        return Error(key, value, "use yes or no");
-      }
+      return Choose(key, absl::AsciiStrToLower(value), {{"yes", true}, {"true", true}, {"no", false}, {"false", false}},
+                    "use yes or no", profile_.line_breaks);
     } else {
       return absl::InvalidArgumentError(internal::Cat(section_, ": unknown key '", key, "'"));
     }
@@ -156,6 +134,19 @@ class ProfileReader {
  private:
   absl::Status Error(std::string_view key, std::string_view value, std::string_view what) const {
     return absl::InvalidArgumentError(internal::Cat(section_, ": ", key, " = '", value, "': ", what));
+  }
+
+  // One of a few words, each standing for a value of `out`.
+  template <typename T>
+  absl::Status Choose(const std::string& key, const std::string& value,
+                      std::initializer_list<std::pair<std::string_view, T>> choices, std::string_view hint, T& out) {
+    for (const auto& [word, meaning] : choices) {
+      if (value == word) {
+        out = meaning;
+        return absl::OkStatus();
+      }
+    }
+    return Error(key, value, hint);
   }
 
   absl::Status SetOwners(const std::string& value) {

@@ -80,6 +80,8 @@ struct BadEntry {
   std::string says;
 };
 
+void PrintTo(const BadEntry& c, std::ostream* os) { *os << c.name; }
+
 class PartnerProfileErrorTest : public ::testing::TestWithParam<BadEntry> {};
 
 TEST_P(PartnerProfileErrorTest, NamesTheSectionTheKeyAndTheValue) {
@@ -144,6 +146,8 @@ struct PlateCase {
   std::string written;  // "" when refused
   std::string says;
 };
+
+void PrintTo(const PlateCase& c, std::ostream* os) { *os << c.name; }
 
 class PlateTest : public ::testing::TestWithParam<PlateCase> {};
 
