@@ -118,11 +118,11 @@ struct GateMove {
   std::vector<Reference> references;  // booking, release or return authority
   std::vector<Seal> seals;
   std::optional<ELock> elock;
-  std::string truck_plate;  // UTF-8 as yardgate keeps it ("粤BG3891"); empty: no truck group
-  std::string haulier;      // NAD+CA party code; may be empty
-  absl::Time gate_time;     // actual (DTM+7), minute precision on the wire
-  std::string gate_locode;  // LOC+165, UN/LOCODE, e.g. CNYTN
-  std::string terminal;     // LOC+165 related place (list TER), e.g. YGY; may be empty
+  std::string truck_plate;     // UTF-8 as yardgate keeps it ("粤BG3891"); empty: no truck group
+  std::string haulier;         // NAD+CA party code; may be empty
+  absl::Time gate_time;        // actual (DTM+7), minute precision on the wire
+  std::string gate_locode;     // LOC+165, UN/LOCODE, e.g. CNYTN
+  std::string terminal;        // LOC+165 related place (list TER), e.g. YGY; may be empty
   std::string load_port;       // UN/LOCODE or empty
   std::string discharge_port;  // UN/LOCODE or empty
   std::optional<Vessel> vessel;
@@ -156,17 +156,17 @@ struct PartnerProfile {
   std::string sender_id;                 // UNB sender, NAD+MS
   std::string sender_qualifier = "ZZ";
   CharacterSet character_set = CharacterSet::kUnoa;
-  int syntax_version = 2;         // UNB S001 0002: 1, 2 or 3
-  std::string association_code;   // UNH S009 0057, e.g. ITG14; empty: none
+  int syntax_version = 2;           // UNB S001 0002: 1, 2 or 3
+  std::string association_code;     // UNH S009 0057, e.g. ITG14; empty: none
   int max_boxes_per_message = 999;  // 1: one box per message
   PlateRule plate_rule = PlateRule::kNone;
   std::map<std::string, std::string> plate_codes;  // one UTF-8 character -> its code
   PlateElement plate_element = PlateElement::kIdentification;
   LongSealRule long_seals = LongSealRule::kReject;
-  bool all_owners = false;               // receives every box
-  std::vector<std::string> owner_codes;  // else: these owner codes (first three letters)
+  bool all_owners = false;                         // receives every box
+  std::vector<std::string> owner_codes;            // else: these owner codes (first three letters)
   absl::TimeZone time_zone = absl::UTCTimeZone();  // for UNB, DTM and FTX times
-  bool line_breaks = false;  // a line break after each segment (not part of EDIFACT)
+  bool line_breaks = false;                        // a line break after each segment (not part of EDIFACT)
 };
 
 // Reads a [codeco NAME] section's key = value pairs, in order:
@@ -198,8 +198,8 @@ struct MessageRefs {
   std::string document;  // BGM 1004, an..35
 };
 struct InterchangeRefs {
-  std::string interchange;  // UNB/UNZ 0020, an..14
-  absl::Time prepared;      // UNB S004
+  std::string interchange;            // UNB/UNZ 0020, an..14
+  absl::Time prepared;                // UNB S004
   std::vector<MessageRefs> messages;  // one per message, MessagesNeeded() of them
 };
 
@@ -210,8 +210,8 @@ size_t MessagesNeeded(const std::vector<GateMove>& moves, const PartnerProfile& 
 
 // One interchange (UNA, UNB, messages, UNZ) with every move, in order. Errors (all of them,
 // each naming the move, the field and the value) leave nothing written.
-absl::StatusOr<std::string> WriteCodeco(const std::vector<GateMove>& moves,
-                                        const PartnerProfile& partner, const InterchangeRefs& refs);
+absl::StatusOr<std::string> WriteCodeco(const std::vector<GateMove>& moves, const PartnerProfile& partner,
+                                        const InterchangeRefs& refs);
 
 }  // namespace yardgate::gate::codeco
 

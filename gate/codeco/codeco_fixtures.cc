@@ -9,9 +9,9 @@
 namespace yardgate::gate::codeco {
 
 void PrintTo(const GateMove& m, std::ostream* os) {
-  *os << "{" << static_cast<int>(m.direction) << "/" << static_cast<int>(m.function) << " " << m.container_number
-      << " " << m.size_type << " fe=" << static_cast<int>(m.full_empty) << " st=" << static_cast<int>(m.trade_status)
-      << " sup=" << static_cast<int>(m.supplier) << " refs=[";
+  *os << "{" << static_cast<int>(m.direction) << "/" << static_cast<int>(m.function) << " "
+      << m.container_number << " " << m.size_type << " fe=" << static_cast<int>(m.full_empty)
+      << " st=" << static_cast<int>(m.trade_status) << " sup=" << static_cast<int>(m.supplier) << " refs=[";
   for (const Reference& r : m.references) *os << r.qualifier << ":" << r.number << " ";
   *os << "] seals=[";
   for (const Seal& s : m.seals) *os << s.id << "/" << static_cast<int>(s.party) << " ";
@@ -21,7 +21,8 @@ void PrintTo(const GateMove& m, std::ostream* os) {
         << (m.elock->state_time ? absl::FormatTime(*m.elock->state_time) : "-");
   }
   *os << " plate=" << m.truck_plate << " haulier=" << m.haulier << " at=" << absl::FormatTime(m.gate_time)
-      << " " << m.gate_locode << "/" << m.terminal << " load=" << m.load_port << " discharge=" << m.discharge_port;
+      << " " << m.gate_locode << "/" << m.terminal << " load=" << m.load_port
+      << " discharge=" << m.discharge_port;
   if (m.vessel) *os << " vessel=" << m.vessel->voyage << "/" << m.vessel->imo_number << "/" << m.vessel->name;
   if (m.gross_weight_kg) *os << " kg=" << *m.gross_weight_kg;
   *os << " haulage=" << static_cast<int>(m.haulage) << " damages=[";
@@ -34,11 +35,12 @@ void PrintTo(const GateMove& m, std::ostream* os) {
 namespace yardgate::gate::codeco::testing {
 
 Entries CarrierXEntries(const Entries& extra) {
-  Entries entries = {{"partner_id", "CARRIERX"}, {"sender_id", "YGYARD01"}, {"owners", "CSQ TGH OOL"},
+  Entries entries = {{"partner_id", "CARRIERX"}, {"sender_id", "YGYARD01"},     {"owners", "CSQ TGH OOL"},
                      {"syntax", "UNOA:2"},       {"association_code", "ITG14"}, {"plate", "pinyin"},
                      {"time_zone", "+08:00"},    {"line_breaks", "yes"}};
   for (const auto& [key, value] : extra) {
-    const auto same = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.first == key; });
+    const auto same =
+        std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.first == key; });
     if (same != entries.end()) {
       same->second = value;
     } else {

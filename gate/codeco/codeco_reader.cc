@@ -1,20 +1,18 @@
 #include "gate/codeco/codeco_reader.h"
 
+#include <algorithm>
 #include <set>
 #include <string>
 
 #include "absl/strings/numbers.h"
-#include "gate/codeco/internal/strings.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "common/plate_text.h"
 #include "gate/codeco/internal/codes.h"
 #include "gate/codeco/internal/d95b.h"
+#include "gate/codeco/internal/strings.h"
 
 namespace yardgate::gate::codeco {
 namespace {
-
-using internal::kSealNumberMaxLength;
 
 // A DTM value in format 102 (CCYYMMDD), 203 (CCYYMMDDHHMM) or 204 (CCYYMMDDHHMMSS), read in
 // `zone`; nullopt for another format code or a value that is not such a date. (absl::ParseTime
@@ -44,18 +42,17 @@ std::optional<absl::Time> ParseStamp(std::string_view value, std::string_view fo
 std::optional<absl::Time> ParseClockNear(std::string_view hh_mm, absl::Time near, absl::TimeZone zone) {
   if (hh_mm.size() != 5 || hh_mm[2] != ':') return std::nullopt;
   const std::optional<absl::Time> t = ParseStamp(
-      internal::Cat(absl::FormatTime("%Y%m%d", near, zone), hh_mm.substr(0, 2), hh_mm.substr(3, 2)), "203", zone);
+      internal::Cat(absl::FormatTime("%Y%m%d", near, zone), hh_mm.substr(0, 2), hh_mm.substr(3, 2)), "203",
+      zone);
   if (!t) return std::nullopt;
   if (*t - near > absl::Hours(12)) return *t - absl::Hours(24);
   if (near - *t > absl::Hours(12)) return *t + absl::Hours(24);
   return t;
 }
 
-std::string Prefix10(std::string_view id) {
-  std::string out;
-  const std::vector<std::string> cps = common::SplitCodePoints(id);
-  for (size_t i = 0; i < std::min(cps.size(), kSealNumberMaxLength); ++i) out += cps[i];
-  return out;
+// A seal id as a partner with long_seals = truncate receives it in SEL.
+std::string AsTruncated(std::string_view id) {
+  return internal::FirstCharacters(id, internal::MaxLength("SEL", 0, 0));
 }
 
 std::string MessageName(size_t index, const Message& m) {
@@ -66,7 +63,9 @@ std::string MessageName(size_t index, const Message& m) {
 void CheckMessage(const Message& message, const std::string& where, std::optional<CharacterSet> set,
                   std::vector<std::string>& problems) {
   const std::vector<Segment>& segments = message.segments;
-  const auto at = [&](size_t i) { return internal::Cat(where, " segment ", i + 1, " ", segments[i].tag, ": "); };
+  const auto at = [&](size_t i) {
+    return internal::Cat(where, " segment ", i + 1, " ", segments[i].tag, ": ");
+  };
   size_t equipment = 0;
   for (size_t i = 0; i < segments.size(); ++i) {
     const Segment& s = segments[i];
@@ -77,30 +76,34 @@ void CheckMessage(const Message& message, const std::string& where, std::optiona
     if (s.tag == "DTM" && !s.Value(0, 1).empty() &&
         !ParseStamp(s.Value(0, 1), s.Value(0, 2), absl::UTCTimeZone())) {
       problems.push_back(internal::Cat(at(i), "'", s.Value(0, 1), "' is not a date/time in format '",
-                                      s.Value(0, 2), "' (102, 203 or 204)"));
+                                       s.Value(0, 2), "' (102, 203 or 204)"));
     }
     if (s.tag == "BGM" && s.Value(0) != "34" && s.Value(0) != "36") {
-      problems.push_back(internal::Cat(at(i), "document name '", s.Value(0), "' is not 34 (gate-in) or 36 (gate-out)"));
+      problems.push_back(
+          internal::Cat(at(i), "document name '", s.Value(0), "' is not 34 (gate-in) or 36 (gate-out)"));
     }
   }
-  for (const std::string& p : internal::CheckCodecoStructure(segments)) problems.push_back(internal::Cat(where, ": ", p));
+  for (const std::string& p : internal::CheckCodecoStructure(segments))
+    problems.push_back(internal::Cat(where, ": ", p));
 
   const Segment& unh = segments.front();
   const Segment& unt = segments.back();
-  const std::string identifier = absl::StrJoin(
-      std::vector<std::string>{std::string(unh.Value(1, 0)), std::string(unh.Value(1, 1)),
-                               std::string(unh.Value(1, 2)), std::string(unh.Value(1, 3))},
-      ":");
+  const std::string identifier =
+      absl::StrJoin(std::vector<std::string>{std::string(unh.Value(1, 0)), std::string(unh.Value(1, 1)),
+                                             std::string(unh.Value(1, 2)), std::string(unh.Value(1, 3))},
+                    ":");
   if (identifier != "CODECO:D:95B:UN") {
-    problems.push_back(internal::Cat(where, ": UNH message identifier '", identifier, "' is not CODECO:D:95B:UN"));
+    problems.push_back(
+        internal::Cat(where, ": UNH message identifier '", identifier, "' is not CODECO:D:95B:UN"));
   }
   size_t counted = 0;
   if (!absl::SimpleAtoi(internal::ToAbsl(unt.Value(0)), &counted) || counted != segments.size()) {
     problems.push_back(internal::Cat(where, ": UNT counts '", unt.Value(0), "' segments; the message has ",
-                                    segments.size(), " (UNH to UNT)"));
+                                     segments.size(), " (UNH to UNT)"));
   }
   if (unt.Value(1) != unh.Value(0)) {
-    problems.push_back(internal::Cat(where, ": UNT reference '", unt.Value(1), "' is not UNH's '", unh.Value(0), "'"));
+    problems.push_back(
+        internal::Cat(where, ": UNT reference '", unt.Value(1), "' is not UNH's '", unh.Value(0), "'"));
   }
   for (size_t i = 0; i < segments.size(); ++i) {
     const Segment& s = segments[i];
@@ -108,7 +111,7 @@ void CheckMessage(const Message& message, const std::string& where, std::optiona
     size_t boxes = 0;
     if (!absl::SimpleAtoi(internal::ToAbsl(s.Value(0, 1)), &boxes) || boxes != equipment) {
       problems.push_back(internal::Cat(at(i), "CNT+16 counts '", s.Value(0, 1), "' boxes; the message has ",
-                                      equipment, " EQD"));
+                                       equipment, " EQD"));
     }
   }
 }
@@ -122,10 +125,10 @@ class MessageDecoder {
   absl::Status Decode(std::vector<GateMove>& out) {
     for (index_ = 0; index_ < message_.segments.size(); ++index_) {
       const Segment& s = message_.segments[index_];
-      absl::Status status = s.tag == "BGM"         ? ReadBgm(s)
-                            : s.tag == "EQD"       ? StartBox(s)
-                            : boxes_.empty()       ? ReadHeader(s)
-                                                   : ReadBox(s, boxes_.back());
+      absl::Status status = s.tag == "BGM"   ? ReadBgm(s)
+                            : s.tag == "EQD" ? StartBox(s)
+                            : boxes_.empty() ? ReadHeader(s)
+                                             : ReadBox(s, boxes_.back());
       if (!status.ok()) return status;
     }
     for (Box& box : boxes_) {
@@ -140,7 +143,7 @@ class MessageDecoder {
     GateMove move;
     size_t eqd = 0;  // its EQD's index, for errors
     bool has_gate_time = false;
-    std::vector<Seal> free_text_seals;  // "SEAL CA <id>"
+    std::vector<Seal> free_text_seals;      // "SEAL CA <id>"
     std::optional<std::string> elock_time;  // HH:MM
   };
 
@@ -150,7 +153,8 @@ class MessageDecoder {
   }
 
   template <typename E, size_t N>
-  absl::Status Code(const internal::CodeTable<E, N>& table, std::string_view code, std::string_view what, E& out) {
+  absl::Status Code(const internal::CodeTable<E, N>& table, std::string_view code, std::string_view what,
+                    E& out) {
     if (code.empty()) return absl::OkStatus();  // stays unspecified
     const std::optional<E> e = internal::EnumOf(table, code);
     if (!e) return Error(internal::Cat(what, " '", code, "' is not a code this reader knows"));
@@ -159,7 +163,8 @@ class MessageDecoder {
   }
 
   absl::Status ReadBgm(const Segment& s) {
-    if (absl::Status st = Code(internal::kDirectionCodes, s.Value(0), "document name", header_.direction); !st.ok()) {
+    if (absl::Status st = Code(internal::kDirectionCodes, s.Value(0), "document name", header_.direction);
+        !st.ok()) {
       return st;
     }
     return Code(internal::kFunctionCodes, s.Value(2), "message function", header_.function);
@@ -167,7 +172,8 @@ class MessageDecoder {
 
   absl::Status ReadHeader(const Segment& s) {
     if (s.tag == "TDT" && s.Value(0) == "20") {
-      header_.vessel = Vessel{std::string(s.Value(1)), std::string(s.Value(7, 0)), std::string(s.Value(7, 3))};
+      header_.vessel =
+          Vessel{std::string(s.Value(1)), std::string(s.Value(7, 0)), std::string(s.Value(7, 3))};
     } else if (s.tag == "RFF" && s.Value(0, 0) == "VON" && header_.vessel && header_.vessel->voyage.empty()) {
       header_.vessel->voyage = std::string(s.Value(0, 1));
     } else if (s.tag == "LOC" && s.Value(0) == "9") {
@@ -179,15 +185,19 @@ class MessageDecoder {
   }
 
   absl::Status StartBox(const Segment& s) {
-    if (s.Value(0) != "CN") return Error(internal::Cat("equipment qualifier '", s.Value(0), "' is not CN (container)"));
+    if (s.Value(0) != "CN")
+      return Error(internal::Cat("equipment qualifier '", s.Value(0), "' is not CN (container)"));
     Box& box = boxes_.emplace_back();
     box.eqd = index_;
     GateMove& m = box.move;
     m = header_;
     m.container_number = std::string(s.Value(1, 0));
     m.size_type = std::string(s.Value(2, 0));
-    if (absl::Status st = Code(internal::kSupplierCodes, s.Value(3), "equipment supplier", m.supplier); !st.ok()) return st;
-    if (absl::Status st = Code(internal::kTradeStatusCodes, s.Value(4), "equipment status", m.trade_status); !st.ok()) {
+    if (absl::Status st = Code(internal::kSupplierCodes, s.Value(3), "equipment supplier", m.supplier);
+        !st.ok())
+      return st;
+    if (absl::Status st = Code(internal::kTradeStatusCodes, s.Value(4), "equipment status", m.trade_status);
+        !st.ok()) {
       return st;
     }
     return Code(internal::kFullEmptyCodes, s.Value(5), "full/empty indicator", m.full_empty);
@@ -201,7 +211,8 @@ class MessageDecoder {
       return Code(internal::kHaulageCodes, s.Value(2), "haulage arrangement", m.haulage);
     } else if (s.tag == "DTM" && s.Value(0, 0) == "7") {
       const std::optional<absl::Time> t = ParseStamp(s.Value(0, 1), s.Value(0, 2), zone_);
-      if (!t) return Error(internal::Cat("'", s.Value(0, 1), "' is not a time in format '", s.Value(0, 2), "'"));
+      if (!t)
+        return Error(internal::Cat("'", s.Value(0, 1), "' is not a time in format '", s.Value(0, 2), "'"));
       m.gate_time = *t;
       box.has_gate_time = true;
     } else if (s.tag == "LOC") {
@@ -221,9 +232,11 @@ class MessageDecoder {
       seal.id = std::string(s.Value(0));
       return Code(internal::kSealPartyCodes, s.Value(1, 0), "sealing party", seal.party);
     } else if (s.tag == "FTX" && s.Value(0) == "AAI") {
-      return ReadFreeText(absl::StrJoin(s.elements.size() > 3 ? s.elements[3] : std::vector<std::string>{}, ""), box);
+      return ReadFreeText(
+          absl::StrJoin(s.elements.size() > 3 ? s.elements[3] : std::vector<std::string>{}, ""), box);
     } else if (s.tag == "DAM") {
-      m.damages.push_back({std::string(s.Value(1, 0)), std::string(s.Value(2, 0)), std::string(s.Value(3, 0))});
+      m.damages.push_back(
+          {std::string(s.Value(1, 0)), std::string(s.Value(2, 0)), std::string(s.Value(3, 0))});
     } else if (s.tag == "TDT") {
       m.truck_plate = std::string(s.Value(7, 0).empty() ? s.Value(7, 3) : s.Value(7, 0));
     } else if (s.tag == "NAD" && s.Value(0) == "CA") {
@@ -239,7 +252,8 @@ class MessageDecoder {
     const std::string_view whole = value.substr(0, mark);
     const std::string_view fraction = mark == std::string_view::npos ? "" : value.substr(mark + 1);
     int64_t kg = 0;
-    if (!absl::SimpleAtoi(internal::ToAbsl(whole), &kg) || fraction.find_first_not_of('0') != std::string_view::npos) {
+    if (!absl::SimpleAtoi(internal::ToAbsl(whole), &kg) ||
+        fraction.find_first_not_of('0') != std::string_view::npos) {
       return Error(internal::Cat("weight '", value, "' is not a whole number of kilograms"));
     }
     m.gross_weight_kg = kg;
@@ -278,11 +292,12 @@ class MessageDecoder {
   absl::Status Finish(Box& box) {
     index_ = box.eqd;
     GateMove& m = box.move;
-    if (!box.has_gate_time) return Error(internal::Cat("box ", m.container_number, " has no DTM+7 (gate time)"));
+    if (!box.has_gate_time)
+      return Error(internal::Cat("box ", m.container_number, " has no DTM+7 (gate time)"));
     // A seal over an..10 came whole in its FTX: it completes a truncated SEL, or stands alone.
     for (Seal& whole : box.free_text_seals) {
       const auto cut = std::find_if(m.seals.begin(), m.seals.end(), [&](const Seal& s) {
-        return s.party == whole.party && whole.id.size() > kSealNumberMaxLength && s.id == Prefix10(whole.id);
+        return s.party == whole.party && s.id != whole.id && s.id == AsTruncated(whole.id);
       });
       if (cut != m.seals.end()) {
         cut->id = whole.id;
@@ -293,12 +308,14 @@ class MessageDecoder {
     if (m.elock) {
       const std::string& id = m.elock->id;
       const auto sel = std::find_if(m.seals.begin(), m.seals.end(), [&](const Seal& s) {
-        return s.party == SealParty::kCustoms && (s.id == id || (id.size() > kSealNumberMaxLength && s.id == Prefix10(id)));
+        return s.party == SealParty::kCustoms &&
+               (s.id == id || s.id == AsTruncated(id));
       });
       if (sel != m.seals.end()) m.seals.erase(sel);
       if (box.elock_time) {
         m.elock->state_time = ParseClockNear(*box.elock_time, m.gate_time, zone_);
-        if (!m.elock->state_time) return Error(internal::Cat("e-lock time '", *box.elock_time, "' is not HH:MM"));
+        if (!m.elock->state_time)
+          return Error(internal::Cat("e-lock time '", *box.elock_time, "' is not HH:MM"));
       }
     }
     return absl::OkStatus();
@@ -319,19 +336,20 @@ absl::Status CheckCodeco(const Interchange& in) {
   const std::optional<CharacterSet> set = CharacterSetFromIdentifier(in.SyntaxIdentifier());
   if (!set) {
     problems.push_back(internal::Cat("UNB syntax identifier '", in.SyntaxIdentifier(),
-                                    "' is not UNOA, UNOB or UNOC, so no character was judged"));
+                                     "' is not UNOA, UNOB or UNOC, so no character was judged"));
   }
   for (const Segment* s : {&in.header, &in.trailer}) {
     for (const internal::SegmentProblem& p : internal::CheckSegment(*s, set)) problems.push_back(p.text);
   }
   const std::string_view reference = in.header.Value(4);
   if (in.trailer.Value(1) != reference) {
-    problems.push_back(internal::Cat("UNZ reference '", in.trailer.Value(1), "' is not UNB's '", reference, "'"));
+    problems.push_back(
+        internal::Cat("UNZ reference '", in.trailer.Value(1), "' is not UNB's '", reference, "'"));
   }
   size_t counted = 0;
   if (!absl::SimpleAtoi(internal::ToAbsl(in.trailer.Value(0)), &counted) || counted != in.messages.size()) {
     problems.push_back(internal::Cat("UNZ counts '", in.trailer.Value(0), "' messages; the interchange has ",
-                                    in.messages.size()));
+                                     in.messages.size()));
   }
   if (in.messages.empty()) problems.push_back("the interchange has no message");
   std::set<std::string_view> references;
@@ -343,9 +361,9 @@ absl::Status CheckCodeco(const Interchange& in) {
     CheckMessage(in.messages[i], where, set, problems);
   }
   if (problems.empty()) return absl::OkStatus();
-  return absl::InvalidArgumentError(internal::Cat("interchange ", reference, ": ", problems.size(),
-                                                 problems.size() == 1 ? " problem: " : " problems: ",
-                                                 absl::StrJoin(problems, "; ")));
+  return absl::InvalidArgumentError(
+      internal::Cat("interchange ", reference, ": ", problems.size(),
+                    problems.size() == 1 ? " problem: " : " problems: ", absl::StrJoin(problems, "; ")));
 }
 
 absl::StatusOr<std::vector<GateMove>> DecodeGateMoves(const Interchange& in, absl::TimeZone zone) {

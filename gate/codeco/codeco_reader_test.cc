@@ -54,24 +54,33 @@ TEST_P(CheckCodecoErrorTest, FindsTheProblem) {
 INSTANTIATE_TEST_SUITE_P(
     Codeco, CheckCodecoErrorTest,
     ::testing::ValuesIn(std::vector<Damaged>{
-        {"UntCount", "UNT+23+", "UNT+22+", "message 1 (457001): UNT counts '22' segments; the message has 23"},
+        {"UntCount", "UNT+23+", "UNT+22+",
+         "message 1 (457001): UNT counts '22' segments; the message has 23"},
         {"UntReference", "UNT+23+457001", "UNT+23+457002", "UNT reference '457002' is not UNH's '457001'"},
         {"UnzCount", "UNZ+1+", "UNZ+2+", "UNZ counts '2' messages; the interchange has 1"},
-        {"UnzReference", "UNZ+1+GI0000457", "UNZ+1+GI0000458", "UNZ reference 'GI0000458' is not UNB's 'GI0000457'"},
-        {"CntCount", "CNT+16:1", "CNT+16:2", "segment 22 CNT: CNT+16 counts '2' boxes; the message has 1 EQD"},
+        {"UnzReference", "UNZ+1+GI0000457", "UNZ+1+GI0000458",
+         "UNZ reference 'GI0000458' is not UNB's 'GI0000457'"},
+        {"CntCount", "CNT+16:1", "CNT+16:2",
+         "segment 22 CNT: CNT+16 counts '2' boxes; the message has 1 EQD"},
         {"MessageType", "CODECO:D:95B", "CODECO:D:96A", "UNH message identifier 'CODECO:D:96A:UN'"},
         {"DocumentName", "BGM+34", "BGM+98", "document name '98' is not 34 (gate-in) or 36 (gate-out)"},
-        {"LongSeal", "SEL+CX04588127", "SEL+CX0458812799", "segment 16 SEL: SEL 9308 seal number 'CX0458812799' has 12 "
-                                                           "characters; D.95B allows an..10"},
-        {"ProvinceInUnoa", "YUEBG3891", "\xE7\xB2\xA4" "BG3891", "segment 20 TDT: TDT element 8 '粤BG3891': '粤' (U+7CA4) is not in UNOA"},
-        {"BadTime", "DTM+7:202403150941", "DTM+7:202413150941", "'202413150941' is not a date/time in format '203'"},
+        {"LongSeal", "SEL+CX04588127", "SEL+CX0458812799",
+         "segment 16 SEL: SEL 9308 seal number 'CX0458812799' has 12 "
+         "characters; D.95B allows an..10"},
+        {"ProvinceInUnoa", "YUEBG3891",
+         "\xE7\xB2\xA4"
+         "BG3891",
+         "segment 20 TDT: TDT element 8 '粤BG3891': '粤' (U+7CA4) is not in UNOA"},
+        {"BadTime", "DTM+7:202403150941", "DTM+7:202413150941",
+         "'202413150941' is not a date/time in format '203'"},
         {"OutOfOrder", "TMD+3++2'\nDTM+7:202403150941:203'\n", "DTM+7:202403150941:203'\nTMD+3++2'\n",
          "segment 12 TMD is out of the D.95B CODECO order"},
         {"MissingNad", "NAD+MS+YGYARD01:160:ZZZ'\nNAD+MR+CARRIERX:160:ZZZ'\nNAD+CF+CRX:160:ZZZ'\n", "",
          "mandatory segment group SG2 (NAD) is missing"},
         {"SegmentOutsideCodeco", "TMD+3++2'", "XYZ+1'", "segment 11 XYZ is out of the D.95B CODECO order"},
         {"TooManyElements", "TMD+3++2'", "TMD+3++2+9'", "TMD has 4 data elements; D.95B defines 3"},
-        {"MandatoryMissing", "MEA+AAE+G+KGM:18760'", "MEA++G+KGM:18760'", "MEA 6311 measurement application qualifier is mandatory"},
+        {"MandatoryMissing", "MEA+AAE+G+KGM:18760'", "MEA++G+KGM:18760'",
+         "MEA 6311 measurement application qualifier is mandatory"},
         {"NotNumeric", "KGM:18760", "KGM:18T60", "MEA 6314 measurement value '18T60' is not numeric"},
         {"SyntaxIdentifier", "UNOA:2", "UNOX:2", "syntax identifier 'UNOX' is not UNOA, UNOB or UNOC"},
     }),
@@ -83,7 +92,8 @@ TEST(CheckCodecoTest, DuplicateMessageReferencesAreFound) {
   absl::StatusOr<Interchange> in = ParseInterchange(text);
   ASSERT_TRUE(in.ok()) << in.status();
   const absl::Status s = CheckCodeco(*in);
-  EXPECT_THAT(std::string(s.message()), HasSubstr("message 2 (M1): its reference is used by an earlier message"));
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("message 2 (M1): its reference is used by an earlier message"));
 }
 
 // An interchange as another yard's system might send it: no UNA, CR LF after segments, ITIGG
@@ -144,7 +154,8 @@ TEST(DecodeGateMovesTest, ReadsAForeignInterchangeLeniently) {
 
 TEST(DecodeGateMovesTest, TakesTheELockTimeOnTheDayNearestTheGateTime) {
   std::string text = ReadTestdata("gate_in_export.edi");
-  text = absl::StrReplaceAll(text, {{"VERIFIED 09?:40", "VERIFIED 23?:58"}, {"202403150941", "202403160003"}});
+  text =
+      absl::StrReplaceAll(text, {{"VERIFIED 09?:40", "VERIFIED 23?:58"}, {"202403150941", "202403160003"}});
   absl::StatusOr<Interchange> in = ParseInterchange(text);
   ASSERT_TRUE(in.ok()) << in.status();
   absl::StatusOr<std::vector<GateMove>> moves = DecodeGateMoves(*in, absl::FixedTimeZone(8 * 3600));
@@ -163,20 +174,24 @@ TEST_P(DecodeErrorTest, SaysWhatItCannotRead) {
   EXPECT_THAT(std::string(moves.status().message()), HasSubstr(GetParam().says));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Codeco, DecodeErrorTest,
-    ::testing::ValuesIn(std::vector<Damaged>{
-        {"EquipmentStatus", "+2+2+5'", "+2+7+5'", "segment 9 EQD: equipment status '7' is not a code this reader knows"},
-        {"SealParty", "SEL+CX04588127+CA", "SEL+CX04588127+XX", "segment 16 SEL: sealing party 'XX'"},
-        {"FractionalWeight", "KGM:18760", "KGM:18760.5", "weight '18760.5' is not a whole number of kilograms"},
-        {"WeightUnit", "KGM:18760", "LBR:41360", "weight unit 'LBR' is not KGM"},
-        {"Time", "DTM+7:202403150941:203", "DTM+7:2024031509:203", "'2024031509' is not a time in format '203'"},
-        {"NoGateTime", "DTM+7:202403150941:203'", "DTM+132:202403150941:203'", "box CSQU3054383 has no DTM+7"},
-        {"ELockState", "VERIFIED", "OPENED", "e-lock state 'OPENED'"},
-        {"NotAContainer", "EQD+CN", "EQD+CH", "equipment qualifier 'CH' is not CN"},
-        {"Direction", "BGM+34", "BGM+98", "segment 2 BGM: document name '98'"},
-    }),
-    [](const ::testing::TestParamInfo<Damaged>& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Codeco, DecodeErrorTest,
+                         ::testing::ValuesIn(std::vector<Damaged>{
+                             {"EquipmentStatus", "+2+2+5'", "+2+7+5'",
+                              "segment 9 EQD: equipment status '7' is not a code this reader knows"},
+                             {"SealParty", "SEL+CX04588127+CA", "SEL+CX04588127+XX",
+                              "segment 16 SEL: sealing party 'XX'"},
+                             {"FractionalWeight", "KGM:18760", "KGM:18760.5",
+                              "weight '18760.5' is not a whole number of kilograms"},
+                             {"WeightUnit", "KGM:18760", "LBR:41360", "weight unit 'LBR' is not KGM"},
+                             {"Time", "DTM+7:202403150941:203", "DTM+7:2024031509:203",
+                              "'2024031509' is not a time in format '203'"},
+                             {"NoGateTime", "DTM+7:202403150941:203'", "DTM+132:202403150941:203'",
+                              "box CSQU3054383 has no DTM+7"},
+                             {"ELockState", "VERIFIED", "OPENED", "e-lock state 'OPENED'"},
+                             {"NotAContainer", "EQD+CN", "EQD+CH", "equipment qualifier 'CH' is not CN"},
+                             {"Direction", "BGM+34", "BGM+98", "segment 2 BGM: document name '98'"},
+                         }),
+                         [](const ::testing::TestParamInfo<Damaged>& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace yardgate::gate::codeco

@@ -19,12 +19,12 @@
 namespace yardgate::gate::codeco {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::CarrierX;
 using testing::EmptyReturn;
 using testing::Entries;
 using testing::ExampleGateIn;
 using testing::ExampleRefs;
+using ::testing::HasSubstr;
 using testing::ImportPickUp;
 using testing::ReadTestdata;
 using testing::Refs;
@@ -56,27 +56,47 @@ std::vector<Golden> Goldens() {
   GateMove twin = EmptyReturn();
   twin.container_number = "APZU3008030";
   return {
-      {"gate_in_export", {}, {ExampleGateIn()}, ExampleRefs(),
-       [](auto& m) { SetPlates(m, "YUEBG3891"); }},
-      {"gate_out_import", {{"syntax", "UNOC:3"}, {"boxes_per_message", "1"}, {"line_breaks", "no"}},
-       {ImportPickUp()}, Refs("GO0000458", 1), [](auto& m) { SetPlates(m, "YUEB12345"); }},
+      {"gate_in_export", {}, {ExampleGateIn()}, ExampleRefs(), [](auto& m) { SetPlates(m, "YUEBG3891"); }},
+      {"gate_out_import",
+       {{"syntax", "UNOC:3"}, {"boxes_per_message", "1"}, {"line_breaks", "no"}},
+       {ImportPickUp()},
+       Refs("GO0000458", 1),
+       [](auto& m) { SetPlates(m, "YUEB12345"); }},
       {"empty_return", {}, {EmptyReturn()}, Refs("GI0000459", 1), [](auto& m) { SetPlates(m, "YUEB12345"); }},
-      {"plate_pinyin", {{"plate_codes", "港:HK"}, {"plate_element", "name"}}, {cross_boundary},
-       Refs("GI0000460", 1), [](auto& m) { SetPlates(m, "YUEZ1234HK"); }},
-      {"plate_table", {{"plate", "table"}, {"plate_codes", "粤:GD 港:HK"}}, {cross_boundary},
-       Refs("GI0000461", 1), [](auto& m) { SetPlates(m, "GDZ1234HK"); }},
-      {"seal_truncate", {{"long_seals", "truncate"}}, {long_seals}, Refs("GI0000462", 1),
+      {"plate_pinyin",
+       {{"plate_codes", "港:HK"}, {"plate_element", "name"}},
+       {cross_boundary},
+       Refs("GI0000460", 1),
+       [](auto& m) { SetPlates(m, "YUEZ1234HK"); }},
+      {"plate_table",
+       {{"plate", "table"}, {"plate_codes", "粤:GD 港:HK"}},
+       {cross_boundary},
+       Refs("GI0000461", 1),
+       [](auto& m) { SetPlates(m, "GDZ1234HK"); }},
+      {"seal_truncate",
+       {{"long_seals", "truncate"}},
+       {long_seals},
+       Refs("GI0000462", 1),
        [](auto& m) { SetPlates(m, "YUEBG3891"); }},
       // A seal that only an FTX carries is read back after those in SEL.
-      {"seal_ftx", {{"long_seals", "ftx"}}, {long_seals}, Refs("GI0000463", 1),
+      {"seal_ftx",
+       {{"long_seals", "ftx"}},
+       {long_seals},
+       Refs("GI0000463", 1),
        [](auto& m) {
          SetPlates(m, "YUEBG3891");
          std::swap(m[0].seals[0], m[0].seals[1]);
        }},
       {"escaping", {}, {escaped}, Refs("GI0000464", 1), [](auto& m) { SetPlates(m, "YUEBG3891"); }},
-      {"twin_one_message", {}, {EmptyReturn(), twin}, Refs("GI0000465", 1),
+      {"twin_one_message",
+       {},
+       {EmptyReturn(), twin},
+       Refs("GI0000465", 1),
        [](auto& m) { SetPlates(m, "YUEB12345"); }},
-      {"twin_two_messages", {{"boxes_per_message", "1"}}, {EmptyReturn(), twin}, Refs("GI0000466", 2),
+      {"twin_two_messages",
+       {{"boxes_per_message", "1"}},
+       {EmptyReturn(), twin},
+       Refs("GI0000466", 2),
        [](auto& m) { SetPlates(m, "YUEB12345"); }},
   };
 }
@@ -139,7 +159,8 @@ TEST(CodecoWriterTest, ReproducesTheDomainNotesExample) {
   const size_t close = doc.find("```", open + 4);
   ASSERT_NE(close, std::string::npos);
   std::string expected;
-  for (absl::string_view line : absl::StrSplit(doc.substr(open + 4, close - open - 4), '\n', absl::SkipEmpty())) {
+  for (absl::string_view line :
+       absl::StrSplit(doc.substr(open + 4, close - open - 4), '\n', absl::SkipEmpty())) {
     const size_t note = line.find("  #");
     expected += std::string(absl::StripTrailingAsciiWhitespace(line.substr(0, note))) + "\n";
   }
@@ -169,6 +190,21 @@ TEST(CodecoWriterTest, UnocCarriesLatin1AsLatin1Bytes) {
   EXPECT_EQ((*DecodeGateMoves(*in, absl::UTCTimeZone()))[0].references[0].number, "RÉF-1");
 }
 
+TEST(CodecoWriterTest, TruncatesByCharactersNotBytes) {
+  GateMove m = EmptyReturn();
+  m.seals = {{"SÉAL00000001", SealParty::kShipper}};
+  absl::StatusOr<std::string> edi =
+      WriteCodeco({m}, CarrierX({{"syntax", "UNOC:3"}, {"long_seals", "truncate"}}), Refs("GI1", 1));
+  ASSERT_TRUE(edi.ok()) << edi.status();
+  EXPECT_THAT(*edi, HasSubstr("SEL+S\xC9"
+                              "AL000000+SH'"));
+  EXPECT_THAT(*edi, HasSubstr("FTX+AAI+++SEAL SH S\xC9"
+                              "AL00000001'"));
+  absl::StatusOr<Interchange> in = ParseInterchange(*edi);
+  ASSERT_TRUE(in.ok()) << in.status();
+  EXPECT_EQ((*DecodeGateMoves(*in, absl::UTCTimeZone()))[0].seals, m.seals);
+}
+
 TEST(CodecoWriterTest, TimesAreWrittenInThePartnersZoneToTheMinute) {
   GateMove m = EmptyReturn();
   m.gate_time = absl::FromCivil(absl::CivilSecond(2024, 3, 15, 23, 59, 59), absl::UTCTimeZone());
@@ -188,7 +224,8 @@ TEST(CodecoWriterTest, MessagesAreCutWhereTheHeaderChanges) {
   EXPECT_EQ(MessagesNeeded({EmptyReturn(), EmptyReturn()}, partner), 1u);
   EXPECT_EQ(MessagesNeeded({EmptyReturn(), out, EmptyReturn()}, partner), 3u);
   EXPECT_EQ(MessagesNeeded({EmptyReturn(), other_line}, partner), 2u);
-  EXPECT_EQ(MessagesNeeded({ExampleGateIn(), ExampleGateIn(), ExampleGateIn()}, CarrierX({{"boxes_per_message", "2"}})),
+  EXPECT_EQ(MessagesNeeded({ExampleGateIn(), ExampleGateIn(), ExampleGateIn()},
+                           CarrierX({{"boxes_per_message", "2"}})),
             2u);
 }
 
@@ -216,42 +253,82 @@ TEST_P(RefusalTest, NamesTheFieldAndTheValueAndWritesNothing) {
 INSTANTIATE_TEST_SUITE_P(
     Codeco, RefusalTest,
     ::testing::ValuesIn(std::vector<Refusal>{
-        {"WrongCheckDigit", {}, [](GateMove& m) { m.container_number = "MSCU1234567"; },
+        {"WrongCheckDigit",
+         {},
+         [](GateMove& m) { m.container_number = "MSCU1234567"; },
          {"move 1 (MSCU1234567) container_number 'MSCU1234567'", "check digit"}},
         {"SlangSizeType", {}, [](GateMove& m) { m.size_type = "40HQ"; }, {"size_type '40HQ'"}},
         {"OldNumericSizeType", {}, [](GateMove& m) { m.size_type = "4310"; }, {"size_type '4310'"}},
-        {"NotALocode", {}, [](GateMove& m) { m.gate_locode = "YANTIAN"; }, {"gate_locode 'YANTIAN'", "UN/LOCODE"}},
-        {"LongSealUnderReject", {}, [](GateMove& m) { m.seals[0].id = "CX0458812799"; },
+        {"NotALocode",
+         {},
+         [](GateMove& m) { m.gate_locode = "YANTIAN"; },
+         {"gate_locode 'YANTIAN'", "UN/LOCODE"}},
+        {"LongSealUnderReject",
+         {},
+         [](GateMove& m) { m.seals[0].id = "CX0458812799"; },
          {"seals[0].id 'CX0458812799'", "12 characters", "an..10", "long_seals = reject"}},
-        {"LongElockUnderReject", {}, [](GateMove& m) { m.elock->id = "013800138000"; },
+        {"LongElockUnderReject",
+         {},
+         [](GateMove& m) { m.elock->id = "013800138000"; },
          {"elock.id '013800138000'", "long_seals = reject"}},
-        {"ProvinceWithoutPlateRule", {{"plate", "none"}}, [](GateMove&) {},
+        {"ProvinceWithoutPlateRule",
+         {{"plate", "none"}},
+         [](GateMove&) {},
          {"truck_plate '粤BG3891'", "'粤' cannot be written in UNOA", "no plate rule"}},
-        {"CharacterNotInPlateCodes", {}, [](GateMove& m) { m.truck_plate = "粤Z1234港"; },
+        {"CharacterNotInPlateCodes",
+         {},
+         [](GateMove& m) { m.truck_plate = "粤Z1234港"; },
          {"truck_plate '粤Z1234港'", "'港'", "not in plate_codes"}},
-        {"TransliteratedPlateTooLongForC222Id", {}, [](GateMove& m) { m.truck_plate = "京A12345"; },
+        {"TransliteratedPlateTooLongForC222Id",
+         {},
+         [](GateMove& m) { m.truck_plate = "京A12345"; },
          {"truck_plate '京A12345'", "'JINGA12345' has 10 characters", "an..9", "plate_element = name"}},
-        {"LowerCaseInUnoa", {}, [](GateMove& m) { m.haulier = "Haulier07"; },
+        {"LowerCaseInUnoa",
+         {},
+         [](GateMove& m) { m.haulier = "Haulier07"; },
          {"haulier", "'Haulier07'", "'a' (U+0061) is not in UNOA"}},
-        {"ChineseInVesselName", {{"syntax", "UNOC:3"}}, [](GateMove& m) { m.vessel->name = "远洋之星"; },
+        {"ChineseInVesselName",
+         {{"syntax", "UNOC:3"}},
+         [](GateMove& m) { m.vessel->name = "远洋之星"; },
          {"vessel.name", "'远' (U+8FDC) is not in UNOC"}},
-        {"ReferenceTooLong", {}, [](GateMove& m) { m.references[0].number = std::string(36, 'A'); },
+        {"ReferenceTooLong",
+         {},
+         [](GateMove& m) { m.references[0].number = std::string(36, 'A'); },
          {"references[0].number", "RFF 1154 reference number", "36 characters; D.95B allows an..35"}},
-        {"VoyageTooLong", {}, [](GateMove& m) { m.vessel->voyage = "VOYAGE-2024-0315-EAST"; },
+        {"VoyageTooLong",
+         {},
+         [](GateMove& m) { m.vessel->voyage = "VOYAGE-2024-0315-EAST"; },
          {"vessel.voyage", "TDT 8028", "an..17"}},
-        {"TenSeals", {}, [](GateMove& m) { m.seals.assign(9, Seal{"S1", SealParty::kShipper}); },
+        {"TenSeals",
+         {},
+         [](GateMove& m) {
+           m.seals.assign(9, Seal{"S1", SealParty::kShipper});
+         },
          {"message 457001", "SEL may occur 9 times"}},
-        {"SpaceInELockId", {}, [](GateMove& m) { m.elock->id = "EL 5300"; },
+        {"SpaceInELockId",
+         {},
+         [](GateMove& m) { m.elock->id = "EL 5300"; },
          {"elock.id 'EL 5300': holds a space"}},
-        {"SpaceInLongSealUnderFtx", {{"long_seals", "ftx"}}, [](GateMove& m) { m.seals[0].id = "CX 045881279"; },
+        {"SpaceInLongSealUnderFtx",
+         {{"long_seals", "ftx"}},
+         [](GateMove& m) { m.seals[0].id = "CX 045881279"; },
          {"seals[0].id 'CX 045881279': holds a space"}},
-        {"DirectionNotSet", {}, [](GateMove& m) { m.direction = GateDirection::kUnspecified; },
+        {"DirectionNotSet",
+         {},
+         [](GateMove& m) { m.direction = GateDirection::kUnspecified; },
          {"direction: is not gate-in or gate-out"}},
-        {"FullEmptyNotSet", {}, [](GateMove& m) { m.full_empty = FullEmpty::kUnspecified; },
+        {"FullEmptyNotSet",
+         {},
+         [](GateMove& m) { m.full_empty = FullEmpty::kUnspecified; },
          {"full_empty: is not set"}},
-        {"SealPartyNotSet", {}, [](GateMove& m) { m.seals[0].party = SealParty::kUnspecified; },
+        {"SealPartyNotSet",
+         {},
+         [](GateMove& m) { m.seals[0].party = SealParty::kUnspecified; },
          {"seals[0].party: is not set"}},
-        {"NoGateTime", {}, [](GateMove& m) { m.gate_time = absl::InfinitePast(); }, {"gate_time: is not a time"}},
+        {"NoGateTime",
+         {},
+         [](GateMove& m) { m.gate_time = absl::InfinitePast(); },
+         {"gate_time: is not a time"}},
         {"NoOperator", {}, [](GateMove& m) { m.operator_code.clear(); }, {"operator_code: is empty"}},
         {"NegativeWeight", {}, [](GateMove& m) { m.gross_weight_kg = -5; }, {"gross_weight_kg '-5'"}},
     }),
@@ -275,9 +352,10 @@ TEST(CodecoWriterTest, RefusesReferencesThatDoNotFitTheMessages) {
   refs.interchange = "GI-2024-03-15-0457";
   edi = WriteCodeco({ExampleGateIn()}, partner, refs);
   ASSERT_FALSE(edi.ok());
-  EXPECT_THAT(std::string(edi.status().message()),
-              HasSubstr("refs.interchange: UNB 0020 interchange control reference 'GI-2024-03-15-0457' has 18 "
-                        "characters; D.95B allows an..14"));
+  EXPECT_THAT(
+      std::string(edi.status().message()),
+      HasSubstr("refs.interchange: UNB 0020 interchange control reference 'GI-2024-03-15-0457' has 18 "
+                "characters; D.95B allows an..14"));
 
   edi = WriteCodeco({}, partner, ExampleRefs());
   ASSERT_FALSE(edi.ok());

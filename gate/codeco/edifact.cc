@@ -4,8 +4,8 @@
 #include <cstdint>
 
 #include "absl/strings/escaping.h"
-#include "gate/codeco/internal/strings.h"
 #include "absl/strings/str_format.h"
+#include "gate/codeco/internal/strings.h"
 
 namespace yardgate::gate::codeco {
 namespace {
@@ -89,8 +89,7 @@ absl::Status ErrorAt(size_t offset, std::string_view what) {
 }
 
 // Splits text[pos..] into segments with `d`, undoing release characters.
-absl::StatusOr<std::vector<Segment>> SplitSegments(std::string_view text, size_t pos,
-                                                    const Delimiters& d) {
+absl::StatusOr<std::vector<Segment>> SplitSegments(std::string_view text, size_t pos, const Delimiters& d) {
   std::vector<Segment> segments;
   while (true) {
     while (pos < text.size() && IsLineBreak(text[pos])) ++pos;
@@ -116,13 +115,12 @@ absl::StatusOr<std::vector<Segment>> SplitSegments(std::string_view text, size_t
     }
     const std::string& tag = elements[0][0];
     if (!terminated) {
-      return ErrorAt(start, internal::Cat("segment '", tag.substr(0, 3),
-                                         "' is not terminated (the text is cut short)"));
+      return ErrorAt(
+          start, internal::Cat("segment '", tag.substr(0, 3), "' is not terminated (the text is cut short)"));
     }
     const bool tag_ok = tag.size() == 3 && elements[0].size() == 1 &&
-                        std::all_of(tag.begin(), tag.end(), [](char c) {
-                          return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-                        });
+                        std::all_of(tag.begin(), tag.end(),
+                                    [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); });
     if (!tag_ok) {
       return ErrorAt(start, internal::Cat("'", absl::CHexEscape(tag), "' is not a segment tag"));
     }
@@ -151,9 +149,12 @@ std::optional<CharacterSet> CharacterSetFromIdentifier(std::string_view identifi
 
 std::string_view CharacterSetIdentifier(CharacterSet set) {
   switch (set) {
-    case CharacterSet::kUnoa: return "UNOA";
-    case CharacterSet::kUnob: return "UNOB";
-    case CharacterSet::kUnoc: return "UNOC";
+    case CharacterSet::kUnoa:
+      return "UNOA";
+    case CharacterSet::kUnob:
+      return "UNOB";
+    case CharacterSet::kUnoc:
+      return "UNOC";
   }
   return "";
 }
@@ -164,12 +165,12 @@ absl::Status CheckCharacters(std::string_view value, CharacterSet set) {
     const std::optional<char32_t> cp = NextCodePoint(value, i);
     if (!cp) {
       return absl::InvalidArgumentError(
-          absl::StrFormat("byte %d is not valid UTF-8 (0x%02x)", at,
-                          static_cast<unsigned char>(value[at])));
+          absl::StrFormat("byte %d is not valid UTF-8 (0x%02x)", at, static_cast<unsigned char>(value[at])));
     }
     if (!InSet(*cp, set)) {
-      const std::string shown = *cp >= 0x20 && *cp != 0x7F ? std::string(value.substr(at, i - at))
-                                                           : absl::CHexEscape(internal::ToAbsl(value.substr(at, i - at)));
+      const std::string shown = *cp >= 0x20 && *cp != 0x7F
+                                    ? std::string(value.substr(at, i - at))
+                                    : absl::CHexEscape(internal::ToAbsl(value.substr(at, i - at)));
       return absl::InvalidArgumentError(absl::StrFormat(
           "'%s' (U+%04X) is not in %s", shown, static_cast<uint32_t>(*cp), CharacterSetIdentifier(set)));
     }
@@ -178,8 +179,7 @@ absl::Status CheckCharacters(std::string_view value, CharacterSet set) {
 }
 
 std::string UnaSegment(const Delimiters& d) {
-  return std::string{'U', 'N', 'A', d.component, d.element, d.decimal, d.release, d.reserved,
-                     d.terminator};
+  return std::string{'U', 'N', 'A', d.component, d.element, d.decimal, d.release, d.reserved, d.terminator};
 }
 
 std::string SerializeSegment(const Segment& segment, const Delimiters& d, CharacterSet set) {
@@ -194,8 +194,8 @@ std::string SerializeSegment(const Segment& segment, const Delimiters& d, Charac
     return set == CharacterSet::kUnoc ? ToLatin1(out) : out;
   };
   size_t elements = segment.elements.size();
-  while (elements > 0 && segment.elements[elements - 1] ==
-                             std::vector<std::string>(segment.elements[elements - 1].size())) {
+  while (elements > 0 &&
+         segment.elements[elements - 1] == std::vector<std::string>(segment.elements[elements - 1].size())) {
     --elements;
   }
   std::string out = segment.tag;

@@ -75,8 +75,7 @@ std::string UnaSegment(const Delimiters& delimiters);
 // preceded by the release character, and the terminator. Under UNOC the UTF-8 values are
 // written as ISO 8859-1 bytes.
 // REQUIRES: every value passes CheckCharacters(value, set) and delimiters.release != '\0'.
-std::string SerializeSegment(const Segment& segment, const Delimiters& delimiters,
-                             CharacterSet set);
+std::string SerializeSegment(const Segment& segment, const Delimiters& delimiters, CharacterSet set);
 
 // One message, UNH to UNT inclusive.
 struct Message {
@@ -86,7 +85,7 @@ struct Message {
 struct Interchange {
   Delimiters delimiters;
   bool has_una = false;
-  Segment header;   // UNB
+  Segment header;  // UNB
   std::vector<Message> messages;
   Segment trailer;  // UNZ
 

@@ -19,8 +19,17 @@ TEST(EdifactTest, ReleaseCharacterEscapesTheFourServiceCharacters) {
 }
 
 TEST(EdifactTest, TrailingEmptyElementsAndComponentsAreLeftOut) {
-  EXPECT_EQ(Write({"TDT", {{"1"}, {}, {"3"}, {"31"}, {}, {}, {}, {"YUEBG3891"}, {}}}), "TDT+1++3+31++++YUEBG3891'");
-  EXPECT_EQ(Write({"TDT", {{"20"}, {"412E"}, {"1"}, {}, {"CRX", "172", "20"}, {}, {}, {"9450648", "146", "", "EXAMPLE TRADER"}}}),
+  EXPECT_EQ(Write({"TDT", {{"1"}, {}, {"3"}, {"31"}, {}, {}, {}, {"YUEBG3891"}, {}}}),
+            "TDT+1++3+31++++YUEBG3891'");
+  EXPECT_EQ(Write({"TDT",
+                   {{"20"},
+                    {"412E"},
+                    {"1"},
+                    {},
+                    {"CRX", "172", "20"},
+                    {},
+                    {},
+                    {"9450648", "146", "", "EXAMPLE TRADER"}}}),
             "TDT+20+412E+1++CRX:172:20+++9450648:146::EXAMPLE TRADER'");
   EXPECT_EQ(Write({"LOC", {{"165"}, {"CNYTN", "139", "6"}, {"", ""}}}), "LOC+165+CNYTN:139:6'");
   EXPECT_EQ(UnaSegment(Delimiters{}), "UNA:+.? '");
@@ -47,8 +56,8 @@ TEST(EdifactTest, ParseUndoesReleaseCharactersAndSplitsComponents) {
 
 TEST(EdifactTest, WhatSerializeWritesParsesBackToTheSameValues) {
   const Segment s{"RFF", {{"BN", "BK'24+03:15?7", "", "V:1"}}};
-  absl::StatusOr<Interchange> in = ParseInterchange(
-      "UNB+UNOA:2+A+B+240315:0942+R1'UNH+1+CODECO:D:95B:UN'" + Write(s) + "UNT+3+1'UNZ+1+R1'");
+  absl::StatusOr<Interchange> in = ParseInterchange("UNB+UNOA:2+A+B+240315:0942+R1'UNH+1+CODECO:D:95B:UN'" +
+                                                    Write(s) + "UNT+3+1'UNZ+1+R1'");
   ASSERT_TRUE(in.ok()) << in.status();
   EXPECT_EQ(in->messages[0].segments[1].elements, s.elements);
 }
@@ -67,8 +76,8 @@ TEST(EdifactTest, UnaIsHonoured) {
 }
 
 TEST(EdifactTest, WithoutUnaTheDefaultsApplyAndLineBreaksBetweenSegmentsAreSkipped) {
-  absl::StatusOr<Interchange> in =
-      ParseInterchange("UNB+UNOA:1+A+B+240315:0942+R1'\r\nUNH+1+CODECO:D:95B:UN'\r\nUNT+2+1'\r\nUNZ+1+R1'\r\n");
+  absl::StatusOr<Interchange> in = ParseInterchange(
+      "UNB+UNOA:1+A+B+240315:0942+R1'\r\nUNH+1+CODECO:D:95B:UN'\r\nUNT+2+1'\r\nUNZ+1+R1'\r\n");
   ASSERT_TRUE(in.ok()) << in.status();
   EXPECT_FALSE(in->has_una);
   EXPECT_EQ(in->messages[0].segments.size(), 2u);
@@ -110,12 +119,17 @@ INSTANTIATE_TEST_SUITE_P(
         {"Empty", "", "starts with UNB"},
         {"NoUnb", "UNH+1+CODECO:D:95B:UN'UNT+2+1'", "starts with UNB"},
         {"ShortUna", "UNA:+.", "six service characters"},
-        {"DanglingRelease", "UNB+UNOA:2+A+B+240315:0942+R1'UNZ+0+R1?", "byte 38: the text ends in a release character"},
-        {"CutShort", "UNB+UNOA:2+A+B+240315:0942+R1'UNH+1+CODECO:D:95B:UN'UNT+2", "segment 'UNT' is not terminated"},
+        {"DanglingRelease", "UNB+UNOA:2+A+B+240315:0942+R1'UNZ+0+R1?",
+         "byte 38: the text ends in a release character"},
+        {"CutShort", "UNB+UNOA:2+A+B+240315:0942+R1'UNH+1+CODECO:D:95B:UN'UNT+2",
+         "segment 'UNT' is not terminated"},
         {"NoUnz", "UNB+UNOA:2+A+B+240315:0942+R1'UNH+1+CODECO:D:95B:UN'UNT+2+1'", "does not end with UNZ"},
-        {"OutsideMessage", "UNB+UNOA:2+A+B+240315:0942+R1'BGM+34'UNZ+0+R1'", "byte 30: segment BGM is outside a message"},
-        {"NoUnt", "UNB+UNOA:2+A+B+240315:0942+R1'UNH+1+CODECO:D:95B:UN'BGM+34'UNZ+1+R1'", "the last message has no UNT"},
-        {"UnhInsideMessage", "UNB+UNOA:2+A+B+240315:0942+R1'UNH+1+X:D:95B:UN'UNH+2+X:D:95B:UN'UNT+2+2'UNZ+1+R1'",
+        {"OutsideMessage", "UNB+UNOA:2+A+B+240315:0942+R1'BGM+34'UNZ+0+R1'",
+         "byte 30: segment BGM is outside a message"},
+        {"NoUnt", "UNB+UNOA:2+A+B+240315:0942+R1'UNH+1+CODECO:D:95B:UN'BGM+34'UNZ+1+R1'",
+         "the last message has no UNT"},
+        {"UnhInsideMessage",
+         "UNB+UNOA:2+A+B+240315:0942+R1'UNH+1+X:D:95B:UN'UNH+2+X:D:95B:UN'UNT+2+2'UNZ+1+R1'",
          "UNH before the previous message's UNT"},
         {"FunctionalGroup", "UNB+UNOA:2+A+B+240315:0942+R1'UNG+CODECO'UNE+1'UNZ+1+R1'", "functional groups"},
         {"NotATag", "UNB+UNOA:2+A+B+240315:0942+R1' UNH+1'UNZ+0+R1'", "' UNH' is not a segment tag"},
@@ -142,23 +156,22 @@ TEST_P(CharacterTest, JudgesTheSet) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Edifact, CharacterTest,
-    ::testing::ValuesIn(std::vector<CharacterCase>{
-        {"CSQU3054383 ., -()/='+:?!\"%&*;<>", CharacterSet::kUnoa, ""},
-        {"Yue", CharacterSet::kUnoa, "'u' (U+0075) is not in UNOA"},
-        {"A_B", CharacterSet::kUnoa, "'_' (U+005F) is not in UNOA"},
-        {"A#B", CharacterSet::kUnob, "'#' (U+0023) is not in UNOB"},
-        {"A@B", CharacterSet::kUnoa, "'@' (U+0040) is not in UNOA"},
-        {"Haulier 07", CharacterSet::kUnob, ""},
-        {"粤B12345", CharacterSet::kUnob, "'粤' (U+7CA4) is not in UNOB"},
-        {"Société #1 [ok]", CharacterSet::kUnoc, ""},
-        {"粤B12345", CharacterSet::kUnoc, "'粤' (U+7CA4) is not in UNOC"},
-        {"A\tB", CharacterSet::kUnoc, "(U+0009) is not in UNOC"},
-        {"A\nB", CharacterSet::kUnoa, "(U+000A) is not in UNOA"},
-        {"\xC9T\xC9", CharacterSet::kUnoc, "byte 0 is not valid UTF-8 (0xc9)"},
-        {"\xE7\xB2", CharacterSet::kUnoc, "byte 0 is not valid UTF-8"},
-    }));
+INSTANTIATE_TEST_SUITE_P(Edifact, CharacterTest,
+                         ::testing::ValuesIn(std::vector<CharacterCase>{
+                             {"CSQU3054383 ., -()/='+:?!\"%&*;<>", CharacterSet::kUnoa, ""},
+                             {"Yue", CharacterSet::kUnoa, "'u' (U+0075) is not in UNOA"},
+                             {"A_B", CharacterSet::kUnoa, "'_' (U+005F) is not in UNOA"},
+                             {"A#B", CharacterSet::kUnob, "'#' (U+0023) is not in UNOB"},
+                             {"A@B", CharacterSet::kUnoa, "'@' (U+0040) is not in UNOA"},
+                             {"Haulier 07", CharacterSet::kUnob, ""},
+                             {"粤B12345", CharacterSet::kUnob, "'粤' (U+7CA4) is not in UNOB"},
+                             {"Société #1 [ok]", CharacterSet::kUnoc, ""},
+                             {"粤B12345", CharacterSet::kUnoc, "'粤' (U+7CA4) is not in UNOC"},
+                             {"A\tB", CharacterSet::kUnoc, "(U+0009) is not in UNOC"},
+                             {"A\nB", CharacterSet::kUnoa, "(U+000A) is not in UNOA"},
+                             {"\xC9T\xC9", CharacterSet::kUnoc, "byte 0 is not valid UTF-8 (0xc9)"},
+                             {"\xE7\xB2", CharacterSet::kUnoc, "byte 0 is not valid UTF-8"},
+                         }));
 
 }  // namespace
 }  // namespace yardgate::gate::codeco

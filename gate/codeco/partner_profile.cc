@@ -1,23 +1,23 @@
 // PartnerProfile: reading a [codeco NAME] section, routing by owner code, and the plate rule.
+#include "gate/codeco/codeco.h"
+
 #include <algorithm>
 #include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
-#include "gate/codeco/internal/strings.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/iso6346.h"
 #include "common/plate_text.h"
-#include "gate/codeco/codeco.h"
+#include "gate/codeco/internal/strings.h"
 
 namespace yardgate::gate::codeco {
 namespace {
 
 bool IsUpperAlnum(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  });
+  return !s.empty() && std::all_of(s.begin(), s.end(),
+                                   [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); });
 }
 
 std::vector<std::string> Words(std::string_view value) {
@@ -30,8 +30,8 @@ std::optional<absl::TimeZone> ParseTimeZone(std::string_view value) {
   if ((value.size() == 6 && (value[0] == '+' || value[0] == '-') && value[3] == ':')) {
     int hours = 0;
     int minutes = 0;
-    if (!absl::SimpleAtoi(internal::ToAbsl(value.substr(1, 2)), &hours) || !absl::SimpleAtoi(internal::ToAbsl(value.substr(4, 2)), &minutes) ||
-        hours > 14 || minutes > 59) {
+    if (!absl::SimpleAtoi(internal::ToAbsl(value.substr(1, 2)), &hours) ||
+        !absl::SimpleAtoi(internal::ToAbsl(value.substr(4, 2)), &minutes) || hours > 14 || minutes > 59) {
       return std::nullopt;
     }
     const int seconds = (hours * 60 + minutes) * 60;
@@ -74,9 +74,10 @@ class ProfileReader {
       }
       profile_.max_boxes_per_message = n;
     } else if (key == "plate") {
-      return Choose(key, value,
-                    {{"none", PlateRule::kNone}, {"pinyin", PlateRule::kPinyin}, {"table", PlateRule::kCodeTable}},
-                    "use none, pinyin or table", profile_.plate_rule);
+      return Choose(
+          key, value,
+          {{"none", PlateRule::kNone}, {"pinyin", PlateRule::kPinyin}, {"table", PlateRule::kCodeTable}},
+          "use none, pinyin or table", profile_.plate_rule);
     } else if (key == "plate_codes") {
       return SetPlateCodes(value);
     } else if (key == "plate_element") {
@@ -84,16 +85,19 @@ class ProfileReader {
                     "use id (C222 8213, an..9) or name (C222 8212, an..35)", profile_.plate_element);
     } else if (key == "long_seals") {
       return Choose(key, value,
-                    {{"reject", LongSealRule::kReject}, {"truncate", LongSealRule::kTruncate},
+                    {{"reject", LongSealRule::kReject},
+                     {"truncate", LongSealRule::kTruncate},
                      {"ftx", LongSealRule::kFreeText}},
                     "use reject, truncate or ftx", profile_.long_seals);
     } else if (key == "time_zone") {
       const std::optional<absl::TimeZone> zone = ParseTimeZone(value);
-      if (!zone) return Error(key, value, "use UTC, an offset such as +08:00, or a zone such as Asia/Shanghai");
+      if (!zone)
+        return Error(key, value, "use UTC, an offset such as +08:00, or a zone such as Asia/Shanghai");
       profile_.time_zone = *zone;
     } else if (key == "line_breaks") {
-      return Choose(key, absl::AsciiStrToLower(value), {{"yes", true}, {"true", true}, {"no", false}, {"false", false}},
-                    "use yes or no", profile_.line_breaks);
+      return Choose(key, absl::AsciiStrToLower(value),
+                    {{"yes", true}, {"true", true}, {"no", false}, {"false", false}}, "use yes or no",
+                    profile_.line_breaks);
     } else {
       return absl::InvalidArgumentError(internal::Cat(section_, ": unknown key '", key, "'"));
     }
@@ -106,10 +110,11 @@ class ProfileReader {
         return absl::InvalidArgumentError(internal::Cat(section_, ": '", key, "' is required"));
       }
     }
-    const std::pair<const char*, const std::string*> ids[] = {
-        {"partner_id", &profile_.partner_id}, {"sender_id", &profile_.sender_id}};
+    const std::pair<const char*, const std::string*> ids[] = {{"partner_id", &profile_.partner_id},
+                                                              {"sender_id", &profile_.sender_id}};
     for (const auto& [key, id] : ids) {
-      if (id->empty() || id->size() > 35) return Error(key, *id, "must be 1 to 35 characters (UNB, NAD an..35)");
+      if (id->empty() || id->size() > 35)
+        return Error(key, *id, "must be 1 to 35 characters (UNB, NAD an..35)");
       if (absl::Status s = CheckCharacters(*id, profile_.character_set); !s.ok()) {
         return Error(key, *id, std::string(s.message()));
       }
@@ -139,7 +144,8 @@ class ProfileReader {
   // One of a few words, each standing for a value of `out`.
   template <typename T>
   absl::Status Choose(const std::string& key, const std::string& value,
-                      std::initializer_list<std::pair<std::string_view, T>> choices, std::string_view hint, T& out) {
+                      std::initializer_list<std::pair<std::string_view, T>> choices, std::string_view hint,
+                      T& out) {
     for (const auto& [word, meaning] : choices) {
       if (value == word) {
         out = meaning;
@@ -155,12 +161,16 @@ class ProfileReader {
       return absl::OkStatus();
     }
     for (const std::string& owner : Words(value)) {
-      if (owner.size() != 3 || !std::all_of(owner.begin(), owner.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
-        return Error("owners", value, internal::Cat("'", owner, "' is not an owner code (three capital letters, e.g. CSQ); or use *"));
+      if (owner.size() != 3 ||
+          !std::all_of(owner.begin(), owner.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+        return Error(
+            "owners", value,
+            internal::Cat("'", owner, "' is not an owner code (three capital letters, e.g. CSQ); or use *"));
       }
       profile_.owner_codes.push_back(owner);
     }
-    if (profile_.owner_codes.empty()) return Error("owners", value, "names no owner code; use * for all boxes");
+    if (profile_.owner_codes.empty())
+      return Error("owners", value, "names no owner code; use * for all boxes");
     return absl::OkStatus();
   }
 
@@ -182,8 +192,10 @@ class ProfileReader {
       const std::string character = colon == std::string::npos ? "" : entry.substr(0, colon);
       const std::string code = colon == std::string::npos ? "" : entry.substr(colon + 1);
       if (common::SplitCodePoints(character).size() != 1 || !IsUpperAlnum(code)) {
-        return Error("plate_codes", value,
-                     internal::Cat("entry '", entry, "' must be one character, ':', and a code of capital letters and digits (粤:GD)"));
+        return Error(
+            "plate_codes", value,
+            internal::Cat("entry '", entry,
+                          "' must be one character, ':', and a code of capital letters and digits (粤:GD)"));
       }
       if (!profile_.plate_codes.emplace(character, code).second) {
         return Error("plate_codes", value, internal::Cat("gives '", character, "' twice"));
@@ -215,7 +227,8 @@ bool Receives(const PartnerProfile& partner, std::string_view container_number) 
   const std::string number = common::NormalizeContainerNumber(container_number);
   if (number.size() < 3) return false;
   const std::string_view owner = std::string_view(number).substr(0, 3);
-  return std::find(partner.owner_codes.begin(), partner.owner_codes.end(), owner) != partner.owner_codes.end();
+  return std::find(partner.owner_codes.begin(), partner.owner_codes.end(), owner) !=
+         partner.owner_codes.end();
 }
 
 absl::StatusOr<std::string> TransliteratePlate(std::string_view plate, const PartnerProfile& partner) {
@@ -232,9 +245,10 @@ absl::StatusOr<std::string> TransliteratePlate(std::string_view plate, const Par
       if (code != partner.plate_codes.end()) replacement = code->second;
     }
     if (replacement.empty()) {
-      const std::string_view rule = partner.plate_rule == PlateRule::kNone     ? "partner has no plate rule"
-                                    : partner.plate_rule == PlateRule::kPinyin ? "it is no province and not in plate_codes"
-                                                                               : "it is not in plate_codes";
+      const std::string_view rule = partner.plate_rule == PlateRule::kNone ? "partner has no plate rule"
+                                    : partner.plate_rule == PlateRule::kPinyin
+                                        ? "it is no province and not in plate_codes"
+                                        : "it is not in plate_codes";
       return absl::InvalidArgumentError(internal::Cat(
           "truck_plate '", plate, "': '", character, "' cannot be written in ",
           CharacterSetIdentifier(partner.character_set), " and ", rule, " (partner ", partner.name, ")"));

@@ -8,29 +8,28 @@
 namespace yardgate::gate::codeco {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using ::testing::Pair;
 using testing::CarrierX;
 using testing::CarrierXEntries;
+using ::testing::ElementsAre;
 using testing::Entries;
+using ::testing::HasSubstr;
+using ::testing::Pair;
 
 TEST(PartnerProfileTest, ReadsEveryKey) {
-  absl::StatusOr<PartnerProfile> p = ParsePartnerProfile(
-      "terminal-b", {{"partner_id", "TERMB"},
-                     {"partner_qualifier", "172"},
-                     {"sender_id", "YGYARD01"},
-                     {"sender_qualifier", "ZZZ"},
-                     {"owners", "CSQ, OOL TGH"},
-                     {"syntax", "UNOB:3"},
-                     {"association_code", "SMDG16"},
-                     {"boxes_per_message", "1"},
-                     {"plate", "table"},
-                     {"plate_codes", "粤:GD, 港:HK"},
-                     {"plate_element", "name"},
-                     {"long_seals", "truncate"},
-                     {"time_zone", "-05:30"},
-                     {"line_breaks", "yes"}});
+  absl::StatusOr<PartnerProfile> p = ParsePartnerProfile("terminal-b", {{"partner_id", "TERMB"},
+                                                                        {"partner_qualifier", "172"},
+                                                                        {"sender_id", "YGYARD01"},
+                                                                        {"sender_qualifier", "ZZZ"},
+                                                                        {"owners", "CSQ, OOL TGH"},
+                                                                        {"syntax", "UNOB:3"},
+                                                                        {"association_code", "SMDG16"},
+                                                                        {"boxes_per_message", "1"},
+                                                                        {"plate", "table"},
+                                                                        {"plate_codes", "粤:GD, 港:HK"},
+                                                                        {"plate_element", "name"},
+                                                                        {"long_seals", "truncate"},
+                                                                        {"time_zone", "-05:30"},
+                                                                        {"line_breaks", "yes"}});
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->name, "terminal-b");
   EXPECT_EQ(p->partner_id, "TERMB");
@@ -97,14 +96,18 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::ValuesIn(std::vector<BadEntry>{
         {"UnknownKey", {{"seal_rule", "cut"}}, "unknown key 'seal_rule'"},
         {"LongSeals", {{"long_seals", "cut"}}, "long_seals = 'cut': use reject, truncate or ftx"},
-        {"Syntax", {{"syntax", "UNOW:4"}}, "syntax = 'UNOW:4': use UNOA, UNOB or UNOC with syntax version 1 to 3"},
+        {"Syntax",
+         {{"syntax", "UNOW:4"}},
+         "syntax = 'UNOW:4': use UNOA, UNOB or UNOC with syntax version 1 to 3"},
         {"SyntaxVersion", {{"syntax", "UNOA:4"}}, "syntax = 'UNOA:4'"},
         {"Plate", {{"plate", "latin"}}, "plate = 'latin': use none, pinyin or table"},
         {"PlateCodes", {{"plate_codes", "粤GD"}}, "plate_codes = '粤GD': entry '粤GD' must be one character"},
         {"PlateCodeLowerCase", {{"plate_codes", "粤:gd"}}, "entry '粤:gd'"},
         {"PlateCodesTwice", {{"plate_codes", "粤:GD 粤:YUE"}}, "gives '粤' twice"},
         {"TableWithoutCodes", {{"plate", "table"}}, "plate = table needs plate_codes"},
-        {"CodesNeverUsed", {{"plate", "none"}, {"plate_codes", "粤:GD"}}, "plate = none would never use them"},
+        {"CodesNeverUsed",
+         {{"plate", "none"}, {"plate_codes", "粤:GD"}},
+         "plate = none would never use them"},
         {"PlateElement", {{"plate_element", "8213"}}, "plate_element = '8213': use id"},
         {"Owners", {{"owners", "CSQU"}}, "owners = 'CSQU': 'CSQU' is not an owner code"},
         {"NoOwners", {{"owners", " , "}}, "names no owner code"},
@@ -114,7 +117,9 @@ INSTANTIATE_TEST_SUITE_P(
         {"TimeOffset", {{"time_zone", "+25:00"}}, "time_zone = '+25:00'"},
         {"LineBreaks", {{"line_breaks", "sometimes"}}, "line_breaks = 'sometimes': use yes or no"},
         {"PartnerIdTooLong", {{"partner_id", std::string(36, 'P')}}, "must be 1 to 35 characters"},
-        {"PartnerIdNotInSet", {{"partner_id", "carrierx"}}, "partner_id = 'carrierx': 'c' (U+0063) is not in UNOA"},
+        {"PartnerIdNotInSet",
+         {{"partner_id", "carrierx"}},
+         "partner_id = 'carrierx': 'c' (U+0063) is not in UNOA"},
         {"Qualifier", {{"partner_qualifier", "Z Z"}}, "partner_qualifier = 'Z Z'"},
     }),
     [](const ::testing::TestParamInfo<BadEntry>& info) { return info.param.name; });
@@ -172,8 +177,16 @@ INSTANTIATE_TEST_SUITE_P(
         {"PinyinTableFillsTheRest", {{"plate_codes", "港:HK"}}, "粤Z1234港", "YUEZ1234HK", ""},
         {"PinyinWithoutTable", {}, "粤Z1234港", "", "'港' cannot be written in UNOA and it is no province"},
         {"Table", {{"plate", "table"}, {"plate_codes", "粤:GD 港:HK"}}, "粤Z1234港", "GDZ1234HK", ""},
-        {"TableOnly", {{"plate", "table"}, {"plate_codes", "港:HK"}}, "粤Z1234港", "", "'粤' cannot be written"},
-        {"None", {{"plate", "none"}}, "粤BG3891", "", "'粤' cannot be written in UNOA and partner has no plate rule"},
+        {"TableOnly",
+         {{"plate", "table"}, {"plate_codes", "港:HK"}},
+         "粤Z1234港",
+         "",
+         "'粤' cannot be written"},
+        {"None",
+         {{"plate", "none"}},
+         "粤BG3891",
+         "",
+         "'粤' cannot be written in UNOA and partner has no plate rule"},
         {"NoneHongKongPlate", {{"plate", "none"}}, "AB1234", "AB1234", ""},
         {"UnobKeepsLowerCase", {{"plate", "none"}, {"syntax", "UNOB:3"}}, "ab1234", "ab1234", ""},
     }),

@@ -27,8 +27,7 @@ struct ElementFormat {
   std::vector<ComponentFormat> components;  // one, with the element's own id, for a simple element
 };
 
-ElementFormat Simple(std::string_view id, std::string_view name, bool mandatory,
-                     std::string_view format) {
+ElementFormat Simple(std::string_view id, std::string_view name, bool mandatory, std::string_view format) {
   return {id, name, mandatory, {{id, name, mandatory, format}}};
 }
 
@@ -38,6 +37,7 @@ const ComponentFormat kAgency{"3055", "code list responsible agency", C, "an..3"
 using Directory = std::map<std::string_view, std::vector<ElementFormat>>;
 
 // D.95B (service segments: ISO 9735 syntax version 3).
+// clang-format off
 const Directory& Formats() {
   static const Directory* const kFormats = new Directory{
       {"UNB",
@@ -200,24 +200,23 @@ const Directory& Formats() {
   };
   return *kFormats;
 }
+// clang-format on
 
-size_t CodePoints(std::string_view s) {
-  size_t n = 0;
-  for (const char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
+// The number in "an..35", "n6".
+size_t FormatLength(std::string_view format) {
+  size_t limit = 0;
+  (void)absl::SimpleAtoi(ToAbsl(format.substr(format.find_first_of("0123456789"))), &limit);
+  return limit;
 }
 
 // "" when `value` fits `format`, else what is wrong.
 std::string FormatProblem(std::string_view value, std::string_view format) {
   const bool numeric = format.substr(0, 2) != "an" && format[0] == 'n';
   const bool alpha = format[0] == 'a' && format.substr(0, 2) != "an";
-  std::string_view size = format.substr(format.find_first_of(".0123456789"));
-  const bool variable = size.substr(0, 2) == "..";
-  if (variable) size.remove_prefix(2);
-  size_t limit = 0;
-  (void)absl::SimpleAtoi(ToAbsl(size), &limit);
+  const bool variable = format.find("..") != std::string_view::npos;
+  const size_t limit = FormatLength(format);
 
-  size_t length = CodePoints(value);
+  size_t length = CharacterCount(value);
   if (numeric) {
     // n: digits, with an optional leading minus and one decimal mark, neither counted.
     std::string_view digits = value;
@@ -251,6 +250,10 @@ std::string Quoted(std::string_view tag, const ComponentFormat& f, std::string_v
 
 }  // namespace
 
+size_t MaxLength(std::string_view tag, size_t element, size_t component) {
+  return FormatLength(Formats().at(tag).at(element).components.at(component).format);
+}
+
 std::vector<SegmentProblem> CheckSegment(const Segment& segment, std::optional<CharacterSet> set) {
   std::vector<SegmentProblem> problems;
   if (set) {
@@ -258,8 +261,7 @@ std::vector<SegmentProblem> CheckSegment(const Segment& segment, std::optional<C
       for (size_t c = 0; c < segment.elements[e].size(); ++c) {
         const std::string& value = segment.elements[e][c];
         if (absl::Status s = CheckCharacters(value, *set); !s.ok()) {
-          problems.push_back({e, c, Cat(segment.tag, " element ", e + 1, " '", value, "': ",
-                                                 s.message())});
+          problems.push_back({e, c, Cat(segment.tag, " element ", e + 1, " '", value, "': ", s.message())});
         }
       }
     }
@@ -271,28 +273,26 @@ std::vector<SegmentProblem> CheckSegment(const Segment& segment, std::optional<C
     const ElementFormat& format = formats[e];
     const std::vector<std::string> none;
     const std::vector<std::string>& components = e < segment.elements.size() ? segment.elements[e] : none;
-    const bool present = std::any_of(components.begin(), components.end(),
-                                     [](const std::string& v) { return !v.empty(); });
+    const bool present =
+        std::any_of(components.begin(), components.end(), [](const std::string& v) { return !v.empty(); });
     if (!present) {
       if (format.mandatory) {
-        problems.push_back({e, 0, Cat(segment.tag, " ", format.id, " ", format.name,
-                                               " is mandatory and missing")});
+        problems.push_back(
+            {e, 0, Cat(segment.tag, " ", format.id, " ", format.name, " is mandatory and missing")});
       }
       continue;
     }
     if (components.size() > format.components.size()) {
       problems.push_back({e, format.components.size(),
-                          Cat(segment.tag, " ", format.id, " ", format.name, " has ",
-                                       components.size(), " components; D.95B allows ",
-                                       format.components.size())});
+                          Cat(segment.tag, " ", format.id, " ", format.name, " has ", components.size(),
+                              " components; D.95B allows ", format.components.size())});
     }
     for (size_t c = 0; c < format.components.size(); ++c) {
       const ComponentFormat& f = format.components[c];
       const std::string_view value = c < components.size() ? std::string_view(components[c]) : "";
       if (value.empty()) {
         if (f.mandatory) {
-          problems.push_back({e, c, Cat(segment.tag, " ", f.id, " ", f.name,
-                                                 " is mandatory and missing")});
+          problems.push_back({e, c, Cat(segment.tag, " ", f.id, " ", f.name, " is mandatory and missing")});
         }
         continue;
       }
@@ -303,8 +303,8 @@ std::vector<SegmentProblem> CheckSegment(const Segment& segment, std::optional<C
   }
   if (segment.elements.size() > formats.size()) {
     problems.push_back({formats.size(), 0,
-                        Cat(segment.tag, " has ", segment.elements.size(),
-                                     " data elements; D.95B defines ", formats.size())});
+                        Cat(segment.tag, " has ", segment.elements.size(), " data elements; D.95B defines ",
+                            formats.size())});
   }
   return problems;
 }
@@ -323,6 +323,7 @@ struct Node {
 
 // D.95B CODECO as domain.md §14 gives it. domain.md gives no repeats inside SG3 (goods items,
 // which a gate report of boxes does not use); they are allowed 999 times here, unjudged.
+// clang-format off
 const std::vector<Node>& CodecoStructure() {
   static const std::vector<Node>* const kStructure = new std::vector<Node>{
       {"UNH", M, 1},
@@ -345,10 +346,11 @@ const std::vector<Node>& CodecoStructure() {
   };
   return *kStructure;
 }
+// clang-format on
 
 struct StructureProblem {
-  size_t pos;     // where the matcher stood
-  bool missing;   // a mandatory segment or group not found there
+  size_t pos;    // where the matcher stood
+  bool missing;  // a mandatory segment or group not found there
   std::string text;
 };
 
@@ -358,23 +360,21 @@ void Match(const std::vector<Node>& nodes, const std::vector<Segment>& segments,
     int count = 0;
     while (pos < segments.size() && segments[pos].tag == node.tag) {
       if (++count == node.max + 1) {
-        problems.push_back({pos, false,
-                            Cat("segment ", pos + 1, " ", node.tag, ": ",
-                                         node.group.empty() ? node.tag : node.group, " may occur ",
-                                         node.max, node.max == 1 ? " time" : " times", within)});
+        problems.push_back(
+            {pos, false,
+             Cat("segment ", pos + 1, " ", node.tag, ": ", node.group.empty() ? node.tag : node.group,
+                 " may occur ", node.max, node.max == 1 ? " time" : " times", within)});
       }
       const size_t trigger = pos++;
       if (!node.group.empty()) {
-        Match(node.body, segments, pos, Cat(" in ", node.group, " from segment ", trigger + 1),
-              problems);
+        Match(node.body, segments, pos, Cat(" in ", node.group, " from segment ", trigger + 1), problems);
       }
     }
     if (count == 0 && node.mandatory) {
       problems.push_back({pos, true,
-                          node.group.empty()
-                              ? Cat("mandatory segment ", node.tag, " is missing", within)
-                              : Cat("mandatory segment group ", node.group, " (", node.tag,
-                                             ") is missing", within)});
+                          node.group.empty() ? Cat("mandatory segment ", node.tag, " is missing", within)
+                                             : Cat("mandatory segment group ", node.group, " (", node.tag,
+                                                   ") is missing", within)});
     }
   }
 }
@@ -394,7 +394,7 @@ std::vector<std::string> CheckCodecoStructure(const std::vector<Segment>& segmen
   }
   if (pos < segments.size()) {
     problems.push_back(Cat("segment ", pos + 1, " ", segments[pos].tag,
-                                    " is out of the D.95B CODECO order (or not part of it)"));
+                           " is out of the D.95B CODECO order (or not part of it)"));
   }
   return problems;
 }

@@ -11,16 +11,12 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gate/codeco/edifact.h"
 
 namespace yardgate::gate::codeco::internal {
-
-inline constexpr size_t kSealNumberMaxLength = 10;      // SEL 9308 an..10
-inline constexpr size_t kTransportIdMaxLength = 9;      // TDT C222 8213 an..9
-inline constexpr size_t kTransportNameMaxLength = 35;   // TDT C222 8212 an..35
-inline constexpr size_t kFreeTextMaxLength = 70;        // FTX C108 4440 an..70
 
 // One thing wrong with a segment, located by data element and component (counted from 0
 // after the tag; component 0 when the problem is about a whole element).
@@ -29,6 +25,11 @@ struct SegmentProblem {
   size_t component = 0;
   std::string text;  // names the D.95B element, e.g. "SEL 9308 seal number 'X': ..."
 };
+
+// The most characters D.95B allows in data element `element`, component `component` (from 0
+// after the tag) of segment `tag`: MaxLength("SEL", 0, 0) is 10 (9308 an..10).
+// REQUIRES: the tables define that segment, element and component.
+size_t MaxLength(std::string_view tag, size_t element, size_t component);
 
 // Judges `segment` against its D.95B format: how many elements and components it may have,
 // mandatory ones present, representation (a, n, an) and length; and, when `set` is given,

@@ -1,3 +1,5 @@
+// Small string helpers for the codec.
+//
 // std::string_view into abseil. Debian's abseil has its own absl::string_view (not
 // std::string_view), which absl::StrCat, StrSplit and SimpleAtoi take and std::string_view does
 // not convert to; this codec's values are std::string_view.
@@ -33,6 +35,22 @@ std::string Cat(const Args&... args) {
 template <typename... Args>
 void Append(std::string* out, const Args&... args) {
   absl::StrAppend(out, ToAbsl(args)...);
+}
+
+// How many characters (code points) UTF-8 `s` holds.
+inline size_t CharacterCount(std::string_view s) {
+  size_t n = 0;
+  for (const char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+// The first `n` characters of UTF-8 `s` (all of it when it is shorter).
+inline std::string FirstCharacters(std::string_view s, size_t n) {
+  size_t end = 0;
+  for (size_t seen = 0; end < s.size(); ++end) {
+    if ((static_cast<unsigned char>(s[end]) & 0xC0) != 0x80 && seen++ == n) break;
+  }
+  return std::string(s.substr(0, end));
 }
 
 }  // namespace yardgate::gate::codeco::internal
