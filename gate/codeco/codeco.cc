@@ -46,8 +46,9 @@ std::string SizeTypeProblem(std::string_view code) {
   if (kHeight.find(code[1]) == std::string_view::npos) return "has no ISO 6346 height/width code second";
   if (kGroup.find(code[2]) == std::string_view::npos) return "has no ISO 6346 type group letter third";
   const bool digit = code[3] >= '0' && code[3] <= '9';
-  if (!digit && !kGroupCodes.contains(code.substr(2, 2)))
+  if (!digit && !kGroupCodes.contains(code.substr(2, 2))) {
     return "has no ISO 6346 type code in its last two characters";
+  }
   return "";
 }
 
@@ -165,8 +166,9 @@ class InterchangeWriter {
     }
     if (head.vessel) {
       const Vessel& v = *head.vessel;
-      if (v.voyage.empty())
+      if (v.voyage.empty()) {
         problems_.push_back(internal::Cat(MoveOwner(first, head), " vessel.voyage: is empty"));
+      }
       Add(owner, "TDT",
           {{"20"},
            {v.voyage},
@@ -188,8 +190,9 @@ class InterchangeWriter {
     Add(owner, "NAD", {{"MS"}, {partner_.sender_id, "160", "ZZZ"}}, {{{1, 0}, "sender_id"}});
     Add(owner, "NAD", {{"MR"}, {partner_.partner_id, "160", "ZZZ"}}, {{{1, 0}, "partner_id"}});
     Add(owner, "NAD", {{"CF"}, {head.operator_code, "160", "ZZZ"}}, {{{1, 0}, "operator_code"}});
-    if (head.operator_code.empty())
+    if (head.operator_code.empty()) {
       problems_.push_back(internal::Cat(MoveOwner(first, head), " operator_code: is empty"));
+    }
     for (size_t i = first; i < last; ++i) WriteBox(i, moves[i]);
     Add(owner, "CNT", {{"16", internal::Cat(last - first)}});
     Add(owner, "UNT", {{internal::Cat(segments_.size() - start + 1)}, {refs.message}});
@@ -209,8 +212,9 @@ class InterchangeWriter {
     if (absl::Status s = common::ValidateContainerNumber(m.container_number); !s.ok()) {
       problem("container_number", m.container_number, std::string(s.message()));
     }
-    if (std::string what = SizeTypeProblem(m.size_type); !what.empty())
+    if (std::string what = SizeTypeProblem(m.size_type); !what.empty()) {
       problem("size_type", m.size_type, what);
+    }
     const std::string status = internal::CodeOf(internal::kTradeStatusCodes, m.trade_status);
     const std::string full_empty = internal::CodeOf(internal::kFullEmptyCodes, m.full_empty);
     if (status.empty()) problems_.push_back(internal::Cat(owner, " trade_status: is not set"));
@@ -255,8 +259,9 @@ class InterchangeWriter {
     if (!m.vessel && !m.load_port.empty()) Add(owner, "LOC", {{"9"}, {m.load_port, "139", "6"}});
     if (!m.discharge_port.empty()) Add(owner, "LOC", {{"11"}, {m.discharge_port, "139", "6"}});
     if (m.gross_weight_kg) {
-      if (*m.gross_weight_kg <= 0)
+      if (*m.gross_weight_kg <= 0) {
         problem("gross_weight_kg", internal::Cat(*m.gross_weight_kg), "is not a weight");
+      }
       Add(owner, "MEA", {{"AAE"}, {"G"}, {"KGM", internal::Cat(*m.gross_weight_kg)}});
     }
     WriteSeals(owner, m);
@@ -331,8 +336,8 @@ class InterchangeWriter {
       switch (partner_.long_seals) {
         case LongSealRule::kReject:
           problems_.push_back(internal::Cat(owner, " ", field, " '", id, "': ", length,
-                                            " characters; D.95B SEL 9308 allows an..", seal_length, " and partner ",
-                                            partner_.name, " has long_seals = reject"));
+                                            " characters; D.95B SEL 9308 allows an..", seal_length,
+                                            " and partner ", partner_.name, " has long_seals = reject"));
           return;
         case LongSealRule::kTruncate:
           sels.push_back({internal::FirstCharacters(id, seal_length), std::string(party), field});
@@ -349,8 +354,9 @@ class InterchangeWriter {
       const Seal& s = m.seals[i];
       const std::string field = Indexed("seals", i, "id");
       const std::string party = internal::CodeOf(internal::kSealPartyCodes, s.party);
-      if (party.empty())
+      if (party.empty()) {
         problems_.push_back(internal::Cat(owner, " ", Indexed("seals", i, "party"), ": is not set"));
+      }
       if (s.id.empty()) {
         problems_.push_back(internal::Cat(owner, " ", field, ": is empty"));
       } else {

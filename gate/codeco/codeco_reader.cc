@@ -55,14 +55,22 @@ std::string AsTruncated(std::string_view id) {
   return internal::FirstCharacters(id, internal::MaxLength("SEL", 0, 0));
 }
 
+// UNH 0062.
+std::string_view MessageReference(const Message& m) {
+  return m.segments.empty() ? "" : m.segments.front().Value(0);
+}
+
 std::string MessageName(size_t index, const Message& m) {
-  const std::string_view ref = m.segments.empty() ? "" : m.segments.front().Value(0);
-  return internal::Cat("message ", index + 1, " (", ref, ")");
+  return internal::Cat("message ", index + 1, " (", MessageReference(m), ")");
 }
 
 void CheckMessage(const Message& message, const std::string& where, std::optional<CharacterSet> set,
                   std::vector<std::string>& problems) {
   const std::vector<Segment>& segments = message.segments;
+  if (segments.size() < 2 || segments.front().tag != "UNH" || segments.back().tag != "UNT") {
+    problems.push_back(internal::Cat(where, ": a message runs from UNH to UNT"));
+    return;
+  }
   const auto at = [&](size_t i) {
     return internal::Cat(where, " segment ", i + 1, " ", segments[i].tag, ": ");
   };
@@ -83,15 +91,14 @@ void CheckMessage(const Message& message, const std::string& where, std::optiona
           internal::Cat(at(i), "document name '", s.Value(0), "' is not 34 (gate-in) or 36 (gate-out)"));
     }
   }
-  for (const std::string& p : internal::CheckCodecoStructure(segments))
+  for (const std::string& p : internal::CheckCodecoStructure(segments)) {
     problems.push_back(internal::Cat(where, ": ", p));
+  }
 
   const Segment& unh = segments.front();
   const Segment& unt = segments.back();
   const std::string identifier =
-      absl::StrJoin(std::vector<std::string>{std::string(unh.Value(1, 0)), std::string(unh.Value(1, 1)),
-                                             std::string(unh.Value(1, 2)), std::string(unh.Value(1, 3))},
-                    ":");
+      internal::Cat(unh.Value(1, 0), ":", unh.Value(1, 1), ":", unh.Value(1, 2), ":", unh.Value(1, 3));
   if (identifier != "CODECO:D:95B:UN") {
     problems.push_back(
         internal::Cat(where, ": UNH message identifier '", identifier, "' is not CODECO:D:95B:UN"));
@@ -185,8 +192,9 @@ class MessageDecoder {
   }
 
   absl::Status StartBox(const Segment& s) {
-    if (s.Value(0) != "CN")
+    if (s.Value(0) != "CN") {
       return Error(internal::Cat("equipment qualifier '", s.Value(0), "' is not CN (container)"));
+    }
     Box& box = boxes_.emplace_back();
     box.eqd = index_;
     GateMove& m = box.move;
@@ -194,8 +202,9 @@ class MessageDecoder {
     m.container_number = std::string(s.Value(1, 0));
     m.size_type = std::string(s.Value(2, 0));
     if (absl::Status st = Code(internal::kSupplierCodes, s.Value(3), "equipment supplier", m.supplier);
-        !st.ok())
+        !st.ok()) {
       return st;
+    }
     if (absl::Status st = Code(internal::kTradeStatusCodes, s.Value(4), "equipment status", m.trade_status);
         !st.ok()) {
       return st;
@@ -211,8 +220,9 @@ class MessageDecoder {
       return Code(internal::kHaulageCodes, s.Value(2), "haulage arrangement", m.haulage);
     } else if (s.tag == "DTM" && s.Value(0, 0) == "7") {
       const std::optional<absl::Time> t = ParseStamp(s.Value(0, 1), s.Value(0, 2), zone_);
-      if (!t)
+      if (!t) {
         return Error(internal::Cat("'", s.Value(0, 1), "' is not a time in format '", s.Value(0, 2), "'"));
+      }
       m.gate_time = *t;
       box.has_gate_time = true;
     } else if (s.tag == "LOC") {
@@ -292,8 +302,9 @@ class MessageDecoder {
   absl::Status Finish(Box& box) {
     index_ = box.eqd;
     GateMove& m = box.move;
-    if (!box.has_gate_time)
+    if (!box.has_gate_time) {
       return Error(internal::Cat("box ", m.container_number, " has no DTM+7 (gate time)"));
+    }
     // A seal over an..10 came whole in its FTX: it completes a truncated SEL, or stands alone.
     for (Seal& whole : box.free_text_seals) {
       const auto cut = std::find_if(m.seals.begin(), m.seals.end(), [&](const Seal& s) {
@@ -308,14 +319,14 @@ class MessageDecoder {
     if (m.elock) {
       const std::string& id = m.elock->id;
       const auto sel = std::find_if(m.seals.begin(), m.seals.end(), [&](const Seal& s) {
-        return s.party == SealParty::kCustoms &&
-               (s.id == id || s.id == AsTruncated(id));
+        return s.party == SealParty::kCustoms && (s.id == id || s.id == AsTruncated(id));
       });
       if (sel != m.seals.end()) m.seals.erase(sel);
       if (box.elock_time) {
         m.elock->state_time = ParseClockNear(*box.elock_time, m.gate_time, zone_);
-        if (!m.elock->state_time)
+        if (!m.elock->state_time) {
           return Error(internal::Cat("e-lock time '", *box.elock_time, "' is not HH:MM"));
+        }
       }
     }
     return absl::OkStatus();
@@ -355,7 +366,7 @@ absl::Status CheckCodeco(const Interchange& in) {
   std::set<std::string_view> references;
   for (size_t i = 0; i < in.messages.size(); ++i) {
     const std::string where = MessageName(i, in.messages[i]);
-    if (!references.insert(in.messages[i].segments.front().Value(0)).second) {
+    if (!references.insert(MessageReference(in.messages[i])).second) {
       problems.push_back(internal::Cat(where, ": its reference is used by an earlier message"));
     }
     CheckMessage(in.messages[i], where, set, problems);

@@ -91,8 +91,9 @@ class ProfileReader {
                     "use reject, truncate or ftx", profile_.long_seals);
     } else if (key == "time_zone") {
       const std::optional<absl::TimeZone> zone = ParseTimeZone(value);
-      if (!zone)
+      if (!zone) {
         return Error(key, value, "use UTC, an offset such as +08:00, or a zone such as Asia/Shanghai");
+      }
       profile_.time_zone = *zone;
     } else if (key == "line_breaks") {
       return Choose(key, absl::AsciiStrToLower(value),
@@ -113,8 +114,9 @@ class ProfileReader {
     const std::pair<const char*, const std::string*> ids[] = {{"partner_id", &profile_.partner_id},
                                                               {"sender_id", &profile_.sender_id}};
     for (const auto& [key, id] : ids) {
-      if (id->empty() || id->size() > 35)
+      if (id->empty() || id->size() > 35) {
         return Error(key, *id, "must be 1 to 35 characters (UNB, NAD an..35)");
+      }
       if (absl::Status s = CheckCharacters(*id, profile_.character_set); !s.ok()) {
         return Error(key, *id, std::string(s.message()));
       }
@@ -169,8 +171,9 @@ class ProfileReader {
       }
       profile_.owner_codes.push_back(owner);
     }
-    if (profile_.owner_codes.empty())
+    if (profile_.owner_codes.empty()) {
       return Error("owners", value, "names no owner code; use * for all boxes");
+    }
     return absl::OkStatus();
   }
 
