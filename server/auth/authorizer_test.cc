@@ -32,46 +32,10 @@ struct Caller {
   std::string certificate;  // make-test-certs.sh name, TLS only
 };
 
-class AuditLog {
- public:
-  AuditSink Sink() {
-    return [this](const Refusal& r) {
-      absl::MutexLock lock(&mu_);
-      records_.push_back(r);
-    };
-  }
-  std::vector<Refusal> records() const {
-    absl::MutexLock lock(&mu_);
-    return records_;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  std::vector<Refusal> records_ ABSL_GUARDED_BY(mu_);
-};
-
 absl::StatusOr<std::string> LaneOfTestVisit(const std::string& visit) {
   if (visit == "visit-L1") return std::string("L1");
   if (visit == "visit-L2") return std::string("L2");
   return absl::NotFoundError(visit);
-}
-
-std::vector<const google::protobuf::MethodDescriptor*> ServiceMethods() {
-  for (const google::protobuf::Descriptor* d : {v1::SubmitArrivalRequest::descriptor(), v1::ApplySealRequest::descriptor(),
-                                                v1::SetCustomsStatusRequest::descriptor()}) {
-    EXPECT_NE(d, nullptr);  // links the three files into the pool
-  }
-  std::vector<const google::protobuf::MethodDescriptor*> methods;
-  for (const char* name : {"yardgate.v1.GateService", "yardgate.v1.SealService", "yardgate.v1.TerminalService"}) {
-    const google::protobuf::ServiceDescriptor* s =
-        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
-    if (s == nullptr) {
-      ADD_FAILURE() << name << " is not in the descriptor pool";
-      continue;
-    }
-    for (int i = 0; i < s->method_count(); ++i) methods.push_back(s->method(i));
-  }
-  return methods;
 }
 
 void SetString(google::protobuf::Message* m, absl::string_view field, const std::string& value) {
@@ -148,8 +112,10 @@ class PolicyOverTheWireTest : public ::testing::TestWithParam<Mode> {
 
 TEST_P(PolicyOverTheWireTest, EveryMethodAndRoleAsTheTableSays) {
   int calls = 0, allowed = 0, refused = 0;
-  for (const google::protobuf::MethodDescriptor* m : ServiceMethods()) {
-    const std::string method = absl::StrCat("/", m->service()->full_name(), "/", m->name());
+  const std::vector<const google::protobuf::MethodDescriptor*> methods = YardgateServiceMethods();
+  EXPECT_GE(methods.size(), 16u);
+  for (const google::protobuf::MethodDescriptor* m : methods) {
+    const std::string method = MethodPath(*m);
     const MethodPolicy* policy = FindPolicy(method);
     ASSERT_NE(policy, nullptr) << method << " is not covered by the policy table";
     const google::protobuf::Message* prototype =

@@ -71,8 +71,16 @@ absl::StatusOr<Principal> MakePrincipal(absl::string_view role_name, absl::strin
   return Principal{*role, std::string(id), std::move(lanes)};
 }
 
-absl::Status Prefixed(absl::string_view prefix, const absl::Status& s) {
-  return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
+// A config line "ROLE ID <fixed - 2 more words> [LANE...]": its principal; errors start with `usage`.
+absl::StatusOr<Principal> PrincipalOfLine(absl::string_view usage, const std::vector<absl::string_view>& words,
+                                          size_t fixed) {
+  if (words.size() < fixed) {
+    return absl::InvalidArgumentError(absl::StrCat(usage, fixed, " words or more, got ", words.size()));
+  }
+  absl::StatusOr<Principal> principal =
+      MakePrincipal(words[0], words[1], std::vector<std::string>(words.begin() + fixed, words.end()));
+  if (!principal.ok()) return absl::Status(principal.status().code(), absl::StrCat(usage, principal.status().message()));
+  return principal;
 }
 
 }  // namespace
@@ -80,10 +88,8 @@ absl::Status Prefixed(absl::string_view prefix, const absl::Status& s) {
 absl::StatusOr<TokenEntry> ParseTokenEntry(absl::string_view value) {
   constexpr absl::string_view kUsage = "token = ROLE ID SALT HASH [LANE...]: ";
   const std::vector<absl::string_view> words = Words(value);
-  if (words.size() < 4) return absl::InvalidArgumentError(absl::StrCat(kUsage, "4 words or more, got ", words.size()));
-  absl::StatusOr<Principal> principal =
-      MakePrincipal(words[0], words[1], std::vector<std::string>(words.begin() + 4, words.end()));
-  if (!principal.ok()) return Prefixed(kUsage, principal.status());
+  absl::StatusOr<Principal> principal = PrincipalOfLine(kUsage, words, 4);
+  if (!principal.ok()) return principal.status();
   TokenEntry entry{*std::move(principal), "", ""};
   if (!DecodeHex(words[2], kSaltBytes, &entry.salt)) {
     return absl::InvalidArgumentError(absl::StrCat(kUsage, "SALT is ", 2 * kSaltBytes, " hex digits"));
@@ -104,10 +110,8 @@ std::string FormatTokenEntry(const TokenEntry& entry) {
 absl::StatusOr<CertificatePrincipal> ParseCertificatePrincipal(absl::string_view value) {
   constexpr absl::string_view kUsage = "cert = ROLE NAME [LANE...]: ";
   const std::vector<absl::string_view> words = Words(value);
-  if (words.size() < 2) return absl::InvalidArgumentError(absl::StrCat(kUsage, "2 words or more, got ", words.size()));
-  absl::StatusOr<Principal> principal =
-      MakePrincipal(words[0], words[1], std::vector<std::string>(words.begin() + 2, words.end()));
-  if (!principal.ok()) return Prefixed(kUsage, principal.status());
+  absl::StatusOr<Principal> principal = PrincipalOfLine(kUsage, words, 2);
+  if (!principal.ok()) return principal.status();
   if (!IsDevice(principal->role)) {
     return absl::InvalidArgumentError(absl::StrCat(kUsage, "certificates name lane or seal_terminal principals; ",
                                                    RoleName(principal->role), " uses a token"));

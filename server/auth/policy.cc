@@ -93,12 +93,8 @@ using RequestIndex = std::map<std::string, const MethodPolicy*, std::less<>>;
 
 RequestIndex BuildRequestIndex() {
   RequestIndex index;
-  const google::protobuf::DescriptorPool* pool = google::protobuf::DescriptorPool::generated_pool();
   for (const MethodPolicy& p : kTable) {
-    // "/pkg.Service/Method" -> "pkg.Service.Method"
-    std::string name(p.method.substr(1));
-    std::replace(name.begin(), name.end(), '/', '.');
-    const google::protobuf::MethodDescriptor* m = pool->FindMethodByName(name);
+    const google::protobuf::MethodDescriptor* m = FindMethodDescriptor(p.method);
     if (m == nullptr) continue;  // not linked into this binary, or not added to the protos yet
     const auto [it, inserted] = index.emplace(m->input_type()->full_name(), &p);
     if (!inserted) it->second = nullptr;
@@ -107,6 +103,13 @@ RequestIndex BuildRequestIndex() {
 }
 
 }  // namespace
+
+const google::protobuf::MethodDescriptor* FindMethodDescriptor(absl::string_view method) {
+  if (method.size() < 2 || method[0] != '/') return nullptr;
+  std::string name(method.substr(1));  // "pkg.Service/Method" -> "pkg.Service.Method"
+  std::replace(name.begin(), name.end(), '/', '.');
+  return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(name);
+}
 
 absl::StatusOr<const MethodPolicy*> FindPolicyForRequest(const google::protobuf::Descriptor& request_type) {
   static const RequestIndex* const index = new RequestIndex(BuildRequestIndex());

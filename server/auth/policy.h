@@ -26,6 +26,7 @@
 #include <functional>
 #include <string>
 
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 
 #include "absl/status/status.h"
@@ -62,6 +63,10 @@ absl::Span<const MethodPolicy> PolicyTable();
 
 // The entry for a full method name, or null: no policy, refuse.
 const MethodPolicy* FindPolicy(absl::string_view method);
+
+// The descriptor of a full method name ("/pkg.Service/Method") in the generated pool, or null
+// (unknown, or its proto not linked into this binary).
+const google::protobuf::MethodDescriptor* FindMethodDescriptor(absl::string_view method);
 
 // The entry of the method whose request message is `request_type`, among the table's methods
 // found in the generated descriptor pool (so Authorize needs no method name). Null when no

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -11,6 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/auth/testing.h"
 #include "yardgate/v1/gate_service.pb.h"
 #include "yardgate/v1/seal_service.pb.h"
 #include "yardgate/v1/terminal_service.pb.h"
@@ -20,9 +23,6 @@ namespace {
 
 using enum Role;
 using ::testing::HasSubstr;
-
-constexpr const char* kServices[] = {"yardgate.v1.GateService", "yardgate.v1.SealService",
-                                     "yardgate.v1.TerminalService"};
 
 // RPCs the gate-core work adds; their entries are in the table before the protos have them.
 const std::set<std::string> kAnnounced = {
@@ -35,38 +35,11 @@ const std::set<std::string> kAnnounced = {
     "/yardgate.v1.TerminalService/GetCodecoMessage",
 };
 
-std::vector<const google::protobuf::MethodDescriptor*> ServiceMethods() {
-  // The pool knows the files linked into the binary: name one message of each.
-  for (const google::protobuf::Descriptor* d : {v1::SubmitArrivalRequest::descriptor(), v1::ApplySealRequest::descriptor(),
-                                                v1::SetCustomsStatusRequest::descriptor()}) {
-    EXPECT_NE(d, nullptr);
-  }
-  std::vector<const google::protobuf::MethodDescriptor*> methods;
-  for (const char* name : kServices) {
-    const google::protobuf::ServiceDescriptor* s =
-        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
-    EXPECT_NE(s, nullptr) << name;
-    if (s == nullptr) continue;
-    for (int i = 0; i < s->method_count(); ++i) methods.push_back(s->method(i));
-  }
-  return methods;
-}
-
-std::string PathOf(const google::protobuf::MethodDescriptor* m) {
-  return absl::StrCat("/", m->service()->full_name(), "/", m->name());
-}
-
-const google::protobuf::MethodDescriptor* InPool(absl::string_view path) {
-  std::string name(path.substr(1));
-  std::replace(name.begin(), name.end(), '/', '.');
-  return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(name);
-}
-
 TEST(PolicyTableTest, CoversEveryMethodOfTheThreeServices) {
-  const std::vector<const google::protobuf::MethodDescriptor*> methods = ServiceMethods();
+  const std::vector<const google::protobuf::MethodDescriptor*> methods = YardgateServiceMethods();
   EXPECT_GE(methods.size(), 16u);
   for (const google::protobuf::MethodDescriptor* m : methods) {
-    EXPECT_NE(FindPolicy(PathOf(m)), nullptr) << PathOf(m) << " has no entry in the policy table";
+    EXPECT_NE(FindPolicy(MethodPath(*m)), nullptr) << MethodPath(*m) << " has no entry in the policy table";
   }
   for (const char* path : {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch",
                            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"}) {
@@ -95,7 +68,7 @@ TEST(PolicyTableTest, EveryEntryIsWellFormed) {
 TEST(PolicyTableTest, EntriesNameRealMethodsAndFields) {
   for (const MethodPolicy& p : PolicyTable()) {
     if (!absl::StartsWith(p.method, "/yardgate.")) continue;
-    const google::protobuf::MethodDescriptor* m = InPool(p.method);
+    const google::protobuf::MethodDescriptor* m = FindMethodDescriptor(p.method);
     if (m == nullptr) {
       EXPECT_TRUE(kAnnounced.count(std::string(p.method))) << p.method << " is no method of the protos";
       continue;
@@ -112,14 +85,14 @@ TEST(PolicyTableTest, EntriesNameRealMethodsAndFields) {
 
 TEST(PolicyTableTest, EachRequestTypeNamesOneMethod) {
   std::map<std::string, std::string> by_type;
-  for (const google::protobuf::MethodDescriptor* m : ServiceMethods()) {
-    const auto [it, inserted] = by_type.emplace(m->input_type()->full_name(), PathOf(m));
-    EXPECT_TRUE(inserted) << PathOf(m) << " and " << it->second << " share " << it->first
+  for (const google::protobuf::MethodDescriptor* m : YardgateServiceMethods()) {
+    const auto [it, inserted] = by_type.emplace(m->input_type()->full_name(), MethodPath(*m));
+    EXPECT_TRUE(inserted) << MethodPath(*m) << " and " << it->second << " share " << it->first
                           << ": Authorize could not tell them apart";
     absl::StatusOr<const MethodPolicy*> p = FindPolicyForRequest(*m->input_type());
     ASSERT_TRUE(p.ok()) << p.status();
-    ASSERT_NE(*p, nullptr) << PathOf(m);
-    EXPECT_EQ((*p)->method, PathOf(m));
+    ASSERT_NE(*p, nullptr) << MethodPath(*m);
+    EXPECT_EQ((*p)->method, MethodPath(*m));
   }
   EXPECT_EQ(*FindPolicyForRequest(*v1::Seal::descriptor()), nullptr);
 }
@@ -249,6 +222,34 @@ TEST_F(CheckRequestTest, AFieldTheRequestLacksIsAnInternalError) {
   const absl::Status s = CheckRequest(broken, Principal{kOfficer, "officer-3", {}}, r, lane_of_visit_);
   EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
   EXPECT_THAT(std::string(s.message()), HasSubstr("yardgate.v1.RequestUnlockRequest does not have"));
+}
+
+// README.md beside this file shows the table; this keeps the two the same.
+std::string MarkdownRow(const MethodPolicy& p) {
+  std::string who = p.anyone ? "anyone, no credentials needed"
+                    : p.roles.ToString() == RoleSet::All().ToString() ? "any role"
+                                                                        : p.roles.ToString();
+  std::string lane;
+  if (p.lane.kind == LaneScope::Kind::kLaneField) lane = absl::StrCat("`", p.lane.field, "`");
+  if (p.lane.kind == LaneScope::Kind::kVisitField) lane = absl::StrCat("lane of visit `", p.lane.field, "`");
+  const std::string actor = p.actor_field.empty() ? "" : absl::StrCat("`", p.actor_field, "`");
+  return absl::StrCat("| `", p.method, "` | ", who, " | ", lane, " | ", actor, " |");
+}
+
+TEST(PolicyTableTest, ReadmeShowsTheTable) {
+  const char* source = std::getenv("YARDGATE_SOURCE_DIR");
+  if (source == nullptr) GTEST_SKIP() << "YARDGATE_SOURCE_DIR is not set";
+  std::ifstream in(absl::StrCat(source, "/server/auth/README.md"));
+  ASSERT_TRUE(in) << "server/auth/README.md";
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(in, line);) {
+    if (absl::StartsWith(line, "| `/")) rows.push_back(line);
+  }
+  std::string expected;
+  for (const MethodPolicy& p : PolicyTable()) absl::StrAppend(&expected, MarkdownRow(p), "\n");
+  std::string actual;
+  for (const std::string& r : rows) absl::StrAppend(&actual, r, "\n");
+  EXPECT_EQ(actual, expected) << "update the table in server/auth/README.md to:\n" << expected;
 }
 
 }  // namespace

@@ -13,6 +13,10 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
+#include "server/auth/policy.h"
+#include "yardgate/v1/gate_service.pb.h"
+#include "yardgate/v1/seal_service.pb.h"
+#include "yardgate/v1/terminal_service.pb.h"
 
 namespace yardgate::auth {
 namespace {
@@ -30,15 +34,27 @@ grpc::ByteBuffer ToBuffer(const std::string& bytes) {
   return grpc::ByteBuffer(&slice, 1);
 }
 
-// "/pkg.Service/Method" -> its descriptor in the generated pool, or null.
-const google::protobuf::MethodDescriptor* FindMethod(const std::string& path) {
-  if (path.size() < 2 || path[0] != '/') return nullptr;
-  std::string name = path.substr(1);
-  std::replace(name.begin(), name.end(), '/', '.');
-  return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(name);
+}  // namespace
+
+std::vector<const google::protobuf::MethodDescriptor*> YardgateServiceMethods() {
+  // The pool holds the files linked into the binary: naming one message of each links them.
+  const google::protobuf::Descriptor* linked[] = {v1::SubmitArrivalRequest::descriptor(),
+                                                  v1::ApplySealRequest::descriptor(),
+                                                  v1::SetCustomsStatusRequest::descriptor()};
+  (void)linked;
+  std::vector<const google::protobuf::MethodDescriptor*> methods;
+  for (const char* name : {"yardgate.v1.GateService", "yardgate.v1.SealService", "yardgate.v1.TerminalService"}) {
+    const google::protobuf::ServiceDescriptor* s =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
+    if (s == nullptr) continue;  // callers count the methods
+    for (int i = 0; i < s->method_count(); ++i) methods.push_back(s->method(i));
+  }
+  return methods;
 }
 
-}  // namespace
+std::string MethodPath(const google::protobuf::MethodDescriptor& m) {
+  return absl::StrCat("/", m.service()->full_name(), "/", m.name());
+}
 
 TestCertificates::TestCertificates() {
   const char* source = std::getenv("YARDGATE_SOURCE_DIR");
@@ -110,7 +126,7 @@ class StandInServer::Service final : public grpc::CallbackGenericService {
         Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message"));
         return;
       }
-      const google::protobuf::MethodDescriptor* method = FindMethod(ctx_->method());
+      const google::protobuf::MethodDescriptor* method = FindMethodDescriptor(ctx_->method());
       if (method == nullptr) {
         Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, ctx_->method()));
         return;

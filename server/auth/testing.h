@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
@@ -31,6 +32,31 @@
 #include "server/auth/transport.h"
 
 namespace yardgate::auth {
+
+// The refusals an Authorizer reported, for tests to read back.
+class AuditLog {
+ public:
+  AuditSink Sink() {
+    return [this](const Refusal& r) {
+      absl::MutexLock lock(&mu_);
+      records_.push_back(r);
+    };
+  }
+  std::vector<Refusal> records() const {
+    absl::MutexLock lock(&mu_);
+    return records_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<Refusal> records_ ABSL_GUARDED_BY(mu_);
+};
+
+// Every method of GateService, SealService and TerminalService, from the descriptor pool.
+std::vector<const google::protobuf::MethodDescriptor*> YardgateServiceMethods();
+
+// "/yardgate.v1.GateService/SubmitArrival" for that method's descriptor.
+std::string MethodPath(const google::protobuf::MethodDescriptor& m);
 
 // A test site's CA, server and client certificates (see deploy/make-test-certs.sh), made in a
 // fresh temporary directory that is removed again. ok() is false when the script or openssl is

@@ -28,13 +28,7 @@ class TlsTest : public ::testing::Test {
     lane_token_ = Mint(Role::kLane, "lane-L1", {"L1"});
     Configure({"lane lane-L1 L1", "seal_terminal seal-ST1"}, {tos_, officer_, lane_token_});
     store_ = std::make_unique<CredentialStore>(credentials_);
-    authorizer_ = std::make_unique<Authorizer>(
-        store_.get(),
-        [this](const Refusal& r) {
-          absl::MutexLock lock(&mu_);
-          audit_.push_back(r);
-        },
-        nullptr);
+    authorizer_ = std::make_unique<Authorizer>(store_.get(), audit_.Sink(), nullptr);
     absl::StatusOr<std::unique_ptr<StandInServer>> server =
         StandInServer::Start(certs_.ServerConfig(), "127.0.0.1:0", authorizer_.get());
     ASSERT_TRUE(server.ok()) << server.status();
@@ -79,10 +73,16 @@ class TlsTest : public ::testing::Test {
     return v1::TerminalService::NewStub(channel)->ListVisits(&ctx, request, &response);
   }
 
-  std::vector<Refusal> audit() const {
-    absl::MutexLock lock(&mu_);
-    return audit_;
+  grpc::Status SubmitArrival(const std::string& client_certificate, const std::string& lane) {
+    grpc::ClientContext ctx;
+    Deadline(&ctx);
+    v1::SubmitArrivalRequest request;
+    v1::SubmitArrivalResponse response;
+    request.set_lane_id(lane);
+    return v1::GateService::NewStub(Channel(client_certificate))->SubmitArrival(&ctx, request, &response);
   }
+
+  std::vector<Refusal> audit() const { return audit_.records(); }
 
   TestCertificates certs_;
   MintedToken tos_, officer_, lane_token_;
@@ -90,28 +90,16 @@ class TlsTest : public ::testing::Test {
   std::unique_ptr<CredentialStore> store_;
   std::unique_ptr<Authorizer> authorizer_;
   std::unique_ptr<StandInServer> server_;
-  mutable absl::Mutex mu_;
-  std::vector<Refusal> audit_ ABSL_GUARDED_BY(mu_);
+  AuditLog audit_;
 };
 
 TEST_F(TlsTest, AKioskCertificateWorksForItsOwnLaneAndIsRefusedForAnother) {
-  std::unique_ptr<v1::GateService::Stub> gate = v1::GateService::NewStub(Channel("lane-L1"));
-  v1::SubmitArrivalRequest request;
-  v1::SubmitArrivalResponse response;
-  request.set_lane_id("L1");
-  {
-    grpc::ClientContext ctx;
-    Deadline(&ctx);
-    const grpc::Status s = gate->SubmitArrival(&ctx, request, &response);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
+  const grpc::Status own = SubmitArrival("lane-L1", "L1");
+  ASSERT_TRUE(own.ok()) << own.error_message();
   ASSERT_EQ(server_->reached().size(), 1u);
   EXPECT_EQ(server_->reached()[0].principal, (Principal{Role::kLane, "lane-L1", {"L1"}}));
 
-  request.set_lane_id("L2");
-  grpc::ClientContext ctx;
-  Deadline(&ctx);
-  const grpc::Status s = gate->SubmitArrival(&ctx, request, &response);
+  const grpc::Status s = SubmitArrival("lane-L1", "L2");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(s.error_message(),
             "/yardgate.v1.GateService/SubmitArrival: lane lane-L1 (lanes L1) may act for its own lanes only, not for "
@@ -140,13 +128,7 @@ TEST_F(TlsTest, AKioskMayNotCallWhatTheTableDoesNotGiveIt) {
 
 TEST_F(TlsTest, ACertificateFromAnotherCaIsRefusedAtTheHandshake) {
   // other-lane-L1 has the kiosk's very CN, signed by an unrelated CA.
-  std::unique_ptr<v1::GateService::Stub> gate = v1::GateService::NewStub(Channel("other-lane-L1"));
-  v1::SubmitArrivalRequest request;
-  v1::SubmitArrivalResponse response;
-  request.set_lane_id("L1");
-  grpc::ClientContext ctx;
-  Deadline(&ctx);
-  const grpc::Status s = gate->SubmitArrival(&ctx, request, &response);
+  const grpc::Status s = SubmitArrival("other-lane-L1", "L1");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   // No call was made: nothing reached the service, the processor saw nothing to audit.
   EXPECT_TRUE(server_->reached().empty());

@@ -106,15 +106,8 @@ TEST(TransportTest, InsecureModeStillRunsAuthorize) {
   absl::StatusOr<std::shared_ptr<const Credentials>> credentials = Credentials::Create({*entry}, {});
   ASSERT_TRUE(credentials.ok());
   CredentialStore store(*credentials);
-  std::vector<Refusal> refusals;
-  absl::Mutex mu;
-  Authorizer authorizer(
-      &store,
-      [&](const Refusal& r) {
-        absl::MutexLock lock(&mu);
-        refusals.push_back(r);
-      },
-      nullptr);
+  AuditLog audit;
+  Authorizer authorizer(&store, audit.Sink(), nullptr);
   TransportConfig c;
   c.allow_insecure_non_loopback = true;
   absl::StatusOr<std::unique_ptr<StandInServer>> server = StandInServer::Start(c, "0.0.0.0:0", &authorizer);
@@ -131,9 +124,8 @@ TEST(TransportTest, InsecureModeStillRunsAuthorize) {
   v1::SetCustomsStatusRequest customs;
   const grpc::Status s = CallMethod(channel, "/yardgate.v1.TerminalService/SetCustomsStatus", customs, clerk->token);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  absl::MutexLock lock(&mu);
-  ASSERT_EQ(refusals.size(), 2u);
-  EXPECT_THAT(refusals[1].peer, ::testing::StartsWith("ipv4:127.0.0.1:"));
+  ASSERT_EQ(audit.records().size(), 2u);
+  EXPECT_THAT(audit.records()[1].peer, ::testing::StartsWith("ipv4:127.0.0.1:"));
 }
 
 }  // namespace
