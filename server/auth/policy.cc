@@ -132,7 +132,7 @@ const MethodPolicy* FindPolicy(absl::string_view method) {
 }
 
 absl::Status CheckCaller(absl::string_view method, const MethodPolicy* policy, const Principal* caller) {
-  const std::string who = caller != nullptr ? caller->ToString() : "a caller without credentials";
+  const std::string who = caller != nullptr ? caller->ToString() : "a caller without valid credentials";
   if (policy == nullptr) {
     return absl::PermissionDeniedError(
         absl::StrCat(method, " has no policy: nobody may call it until the policy table says who may (refused for ",

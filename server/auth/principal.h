@@ -71,7 +71,8 @@ class RoleSet {
 };
 
 struct Principal {
-  Role role = Role::kAdmin;
+  // Principals come from the config; a default one is a lane of no lanes, which may act for none.
+  Role role = Role::kLane;
   std::string id;
   std::vector<std::string> lanes;  // lane principals only: the lanes they may act for
 
