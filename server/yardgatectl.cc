@@ -18,8 +18,10 @@
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 
+#include "common/json.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "server/auth/credentials.h"
 #include "yardgate/v1/gate_service.grpc.pb.h"
 #include "yardgate/v1/seal_service.grpc.pb.h"
 #include "yardgate/v1/terminal_service.grpc.pb.h"
@@ -52,6 +54,10 @@ commands:
   subscribe [--after N] [--count K]          events after sequence N; stop after K
   demo [--officer ID --token T]              runs a demo truck through lane L1 and prints the decisions
                                              (with an officer: its box travels under an e-seal)
+  mint-token --role ROLE --id ID [--lane L]...
+                                             a new bearer token (printed once) and its [auth] line;
+                                             needs no server. ROLE: lane seal_terminal officer customs
+                                             clerk terminal_system admin (--lane for role lane only)
 common:
   --server HOST:PORT   default 127.0.0.1:50051
   --key KEY            idempotency key for a mutating command (default: a fresh one; pass the
@@ -463,6 +469,26 @@ class Client {
   std::unique_ptr<v1::SealService::Stub> seal_;
 };
 
+// Prints {"role", "id", "token", "config_line"}: the token goes to whoever will use it, the line
+// into [auth] of the server's config (then SIGHUP). Only the line's salted hash is stored.
+int MintTokenCommand(const Args& a) {
+  absl::StatusOr<yardgate::auth::Role> role = yardgate::auth::ParseRole(a.Get("--role"));
+  if (!role.ok()) {
+    std::fprintf(stderr, "yardgatectl: mint-token --role: %s\n", std::string(role.status().message()).c_str());
+    return 2;
+  }
+  absl::StatusOr<yardgate::auth::MintedToken> minted = yardgate::auth::MintToken(*role, a.Get("--id"), a.All("--lane"));
+  if (!minted.ok()) {
+    std::fprintf(stderr, "yardgatectl: mint-token: %s\n", std::string(minted.status().message()).c_str());
+    return 2;
+  }
+  using yardgate::common::JsonString;
+  std::printf("{\"role\":%s,\"id\":%s,\"token\":%s,\"config_line\":%s}\n",
+              JsonString(std::string(yardgate::auth::RoleName(*role))).c_str(), JsonString(a.Get("--id")).c_str(),
+              JsonString(minted->token).c_str(), JsonString(minted->config_line).c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -495,8 +521,9 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  Client client(server);
   const std::string& c = args.command;
+  if (c == "mint-token") return MintTokenCommand(args);
+  Client client(server);
   if (c == "health") return client.Health(args);
   if (c == "services") return client.Services();
   if (c == "appointment") return client.Appointment(args);
