@@ -767,6 +767,15 @@ class Jt808Gateway::Loop {
     Flush(c);
   }
 
+  // Counts and answers (0x8001 result 2) a body that does not decode; true when it did.
+  template <class T>
+  bool DecodedOrRefused(const absl::StatusOr<T>& decoded, Conn& c, const AckPlan& plan) {
+    if (decoded.ok()) return true;
+    Bump(counters_.bad_frames);
+    ReplyPlan(c, plan, kResultBadMessage);
+    return false;
+  }
+
   void Dispatch(Conn& c, const Jt808Frame& f, const AckPlan& plan, absl::Time now) {
     const Jt808Header& h = f.header;
     auto reply = [&](uint8_t result) { ReplyPlan(c, plan, result); };
@@ -798,33 +807,21 @@ class Jt808Gateway::Loop {
         return;  // the answer to a liveness probe: being a valid frame was the point
       case kLocationReport: {
         absl::StatusOr<Location> l = DecodeLocation(f.body);
-        if (!l.ok()) {
-          Bump(counters_.bad_frames);
-          reply(kResultBadMessage);
-          return;
-        }
+        if (!DecodedOrRefused(l, c, plan)) return;
         std::function<void()> ack = AckWhenStored(c, plan, 1);
         Deliver(c, *l, false, false, ack);
         return;
       }
       case kBatchLocation: {
         absl::StatusOr<BatchLocation> b = DecodeBatchLocation(f.body);
-        if (!b.ok()) {
-          Bump(counters_.bad_frames);
-          reply(kResultBadMessage);
-          return;
-        }
+        if (!DecodedOrRefused(b, c, plan)) return;
         std::function<void()> ack = AckWhenStored(c, plan, b->locations.size());
         for (const Location& l : b->locations) Deliver(c, l, true, b->type == 1, ack);
         return;
       }
       case kUplinkPassThrough: {
         absl::StatusOr<PassThrough> p = DecodePassThrough(f.body);
-        if (!p.ok()) {
-          Bump(counters_.bad_frames);
-          reply(kResultBadMessage);
-          return;
-        }
+        if (!DecodedOrRefused(p, c, plan)) return;
         reply(kResultOk);
         std::optional<UnlockReply> u = ParseUnlockReply(*p);
         if (u.has_value()) {
@@ -846,16 +843,13 @@ class Jt808Gateway::Loop {
   void OnRegister(Conn& c, const Jt808Frame& f, const AckPlan& plan) {
     const Jt808Header& h = f.header;
     absl::StatusOr<Registration> r = DecodeRegistration(f.body, h.v2019);
-    if (!r.ok()) {
-      Bump(counters_.bad_frames);
-      ReplyPlan(c, plan, kResultBadMessage);
-      return;
-    }
+    if (!DecodedOrRefused(r, c, plan)) return;
     const uint16_t serial = plan.serials.front();
     std::optional<KnownTerminal> known = Known(h.phone);
+    // Counted before it is answered, so whoever sees the answer sees the count.
     if (!known) {
-      Send(c, kRegisterResponse, EncodeRegisterResponse({serial, 4, ""}));
       OnUnknownTerminal(c, h.phone, "registration");
+      Send(c, kRegisterResponse, EncodeRegisterResponse({serial, 4, ""}));
       return;
     }
     c.device_id = h.phone;
@@ -919,20 +913,16 @@ class Jt808Gateway::Loop {
   void OnAuthenticate(Conn& c, const Jt808Frame& f, const AckPlan& plan, absl::Time now) {
     const Jt808Header& h = f.header;
     absl::StatusOr<Authentication> a = DecodeAuthentication(f.body, h.v2019);
-    if (!a.ok()) {
-      Bump(counters_.bad_frames);
-      ReplyPlan(c, plan, kResultBadMessage);
-      return;
-    }
+    if (!DecodedOrRefused(a, c, plan)) return;
     std::optional<KnownTerminal> known = Known(h.phone);
     if (!known) {
-      ReplyPlan(c, plan, kResultFailed);
       OnUnknownTerminal(c, h.phone, "authentication");
+      ReplyPlan(c, plan, kResultFailed);
       return;
     }
     if (!SameSecret(a->auth_code, known->auth_code)) {
-      ReplyPlan(c, plan, kResultFailed);
       RecordAuthFailure(c, now);
+      ReplyPlan(c, plan, kResultFailed);
       return;
     }
     if (auto blocked = device_blocked_until_.find(h.phone);
@@ -1169,8 +1159,8 @@ class Jt808Gateway::Loop {
     } else {
       peers_[c.ip].blocked_until = now + options_.peer_backoff;
     }
-    Raise(SecurityAlarmKind::kFloodCutOff, c.authenticated ? c.device_id : "", c.peer, detail, now);
     MarkDead(c, "flood: over its frame rate");
+    Raise(SecurityAlarmKind::kFloodCutOff, c.authenticated ? c.device_id : "", c.peer, detail, now);
   }
 
   void Sweep(absl::Time now) {
@@ -1219,6 +1209,11 @@ class Jt808Gateway::Loop {
     c.dead = true;
     c.dead_reason = reason;
     dead_.push_back(c.id);
+    // Offline from now on, not only once reaped: a condemned connection gets no unlock.
+    if (auto d = by_device_.find(c.device_id); c.authenticated && d != by_device_.end() && d->second == c.id) {
+      absl::MutexLock lock(&online_mu_);
+      online_.erase(c.device_id);
+    }
   }
 
   void Reap() {
@@ -1246,11 +1241,7 @@ class Jt808Gateway::Loop {
         }
         if (c->authenticated) {
           auto d = by_device_.find(c->device_id);
-          if (d != by_device_.end() && d->second == id) {
-            by_device_.erase(d);
-            absl::MutexLock lock(&online_mu_);
-            online_.erase(c->device_id);
-          }
+          if (d != by_device_.end() && d->second == id) by_device_.erase(d);
           listener_->OnDisconnected(c->device_id, c->dead_reason);
         }
       }

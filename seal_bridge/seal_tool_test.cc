@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "seal_bridge/jt808_frame.h"
+#include "seal_bridge/jt808_json.h"
 #include "seal_bridge/jt808_messages.h"
 
 namespace yardgate::seal {
@@ -23,20 +24,6 @@ std::string RunTool(const std::string& args, int* status) {
   while (p != nullptr && (n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
   *status = p == nullptr ? -1 : pclose(p);
   return out;
-}
-
-bool ValidUtf8(const std::string& s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
-    }
-    i += n;
-  }
-  return true;
 }
 
 std::string FrameHex(uint16_t msg_id, const Bytes& body) {
@@ -66,7 +53,7 @@ TEST(SealToolTest, DecodeEscapesNonUtf8BytesOfAnAuthCode) {
     int status = 0;
     const std::string out = RunTool("decode --hex " + FrameHex(c.msg_id, c.body), &status);
     EXPECT_EQ(status, 0) << c.name;
-    EXPECT_TRUE(ValidUtf8(out)) << c.name << ": " << out;
+    EXPECT_TRUE(IsValidUtf8(out)) << c.name << ": " << out;
     EXPECT_THAT(out, HasSubstr(c.field)) << c.name;
   }
 }

@@ -20,20 +20,6 @@ void Check(bool ok) {
   if (!ok) std::abort();
 }
 
-bool ValidUtf8(const std::string& s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
-    }
-    i += n;
-  }
-  return true;
-}
-
 void DecodeBody(ByteSpan body) {
   for (bool v2019 : {false, true}) {
     (void)DecodeRegistration(body, v2019);
@@ -48,7 +34,7 @@ void DecodeBody(ByteSpan body) {
   }
   (void)DecodeBatchLocation(body);
   if (absl::StatusOr<PassThrough> p = DecodePassThrough(body); p.ok()) (void)ParseUnlockReply(*p);
-  Check(ValidUtf8(GbkToUtf8(body)));
+  Check(IsValidUtf8(GbkToUtf8(body)));
   if (body.size() >= 6) (void)DecodeBeijingTime(body.subspan(0, 6));
 }
 
@@ -66,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   DecodeBody(f.ok() ? ByteSpan(f->body) : ByteSpan(data, size).subspan(std::min<size_t>(size, 12)));
   if (!f.ok()) return 0;
   const std::string json = FrameToJson(*f);
-  Check(ValidUtf8(json) && json.front() == '{' && json.back() == '}');
+  Check(IsValidUtf8(json) && json.front() == '{' && json.back() == '}');
   Jt808Reassembler reassembler;
   (void)reassembler.Add(*std::move(f));
   return 0;
