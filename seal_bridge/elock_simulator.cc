@@ -163,6 +163,7 @@ class ElockSimulator::Impl {
     double lat = 0, lon = 0;
     bool fixed_position = false;
     bool rope_cut = false, cover_open = false, locked = true;
+    bool last_unlock_opened = false;
     int rope_cut_count = 0;
     int battery = 87;
     absl::Time next_report, next_heartbeat;
@@ -402,7 +403,7 @@ class ElockSimulator::Impl {
     l.speed_kmh = d.fixed_position ? 0 : 40.0;
     l.course_deg = 45;
     l.time = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
-    if (unlock_event) l.items.push_back({0x0B, {0x02, static_cast<uint8_t>(options_.unlock_succeeds ? 0 : 1)}});
+    if (unlock_event) l.items.push_back({0x0B, {0x02, static_cast<uint8_t>(d.last_unlock_opened ? 0 : 1)}});
     Bytes d5 = {1, 0x81, 0x30, 0x63, 0x00, 0x01, 0, 0, 0, 0, 0};
     d5.push_back(static_cast<uint8_t>(d.battery));
     d5.push_back(0);
@@ -518,9 +519,10 @@ class ElockSimulator::Impl {
         if (!options_.answer_unlock || !p.ok() || p->type != kVendorPassThroughType) return;
         std::string text(p->payload.begin(), p->payload.end());
         if (text.rfind("(P43,", 0) != 0) return;
-        if (options_.unlock_succeeds) d.locked = false;
-        Send(d, kUplinkPassThrough,
-             EncodeUnlockReply({d.phone, options_.unlock_succeeds, options_.unlock_succeeds ? 0 : 1}));
+        d.last_unlock_opened = options_.unlock_succeeds &&
+                               (options_.unlock_password.empty() || text == "(P43," + options_.unlock_password + ")");
+        if (d.last_unlock_opened) d.locked = false;
+        Send(d, kUplinkPassThrough, EncodeUnlockReply({d.phone, d.last_unlock_opened, d.last_unlock_opened ? 0 : 1}));
         SendReport(d, /*unlock_event=*/true);
         return;
       }

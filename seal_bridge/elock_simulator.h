@@ -43,6 +43,7 @@ struct ElockSimulatorOptions {
   bool v2019 = false;                  // 2019 header for every device
   bool answer_unlock = true;
   bool unlock_succeeds = true;         // false: the lock refuses (wrong password)
+  std::string unlock_password;         // set: only "(P43,<this>)" opens; empty: any password
   double start_latitude = 22.54;       // devices start here and move north-east
   double start_longitude = 113.95;
   double step_degrees = 0.0005;        // per report (~55 m)

@@ -162,6 +162,7 @@ class GatewayTest : public ::testing::Test {
     o.report_interval = absl::Milliseconds(100);
     o.heartbeat_interval = absl::Milliseconds(150);
     o.loopback_source_addresses = 50;
+    o.unlock_password = kPassword;  // a lock opens only with its family's password
     return o;
   }
 

@@ -77,6 +77,7 @@ TEST(SealBridgeEndToEndTest, AppliedReportedArrivedVerifiedUnlocked) {
   absl::StatusOr<std::unique_ptr<Jt808Gateway>> gw = Jt808Gateway::Start(go, &listener);
   ASSERT_TRUE(gw.ok()) << gw.status();
   so.server = "127.0.0.1:" + std::to_string((*gw)->port());
+  so.unlock_password = "e2e-pw";
   so.ramp_up = absl::Milliseconds(10);
   so.report_interval = absl::Milliseconds(40);
   ElockSimulator sim(so);
