@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -852,8 +853,18 @@ class Jt808Gateway::Loop {
       Send(c, kRegisterResponse, EncodeRegisterResponse({serial, 4, ""}));
       return;
     }
+    if (Conn* live = LiveSessionOtherThan(c, h.phone)) {
+      // Registering would hand the newcomer the live terminal's code: "already registered".
+      RefuseDuplicateSession(c, *live, absl::Now(),
+                             [&] { Send(c, kRegisterResponse, EncodeRegisterResponse({serial, 3, ""})); });
+      return;
+    }
     c.device_id = h.phone;
     if (!known->auth_code.empty()) {
+      if (!options_.reregistration_gets_code) {
+        Send(c, kRegisterResponse, EncodeRegisterResponse({serial, 3, ""}));  // terminal already registered
+        return;
+      }
       AnswerRegistration(c, serial, known->auth_code, known->lock_family, *std::move(r));
       return;
     }
@@ -931,13 +942,9 @@ class Jt808Gateway::Loop {
       CloseAfterFlush(c, "device cut off for flooding, in back-off");
       return;
     }
-    auto live = by_device_.find(h.phone);
-    if (live != by_device_.end() && live->second != c.id) {
-      Conn* l = Find(live->second);
-      if (l != nullptr && l->authenticated) {
-        OnDuplicateSession(c, *l, plan, now);
-        return;
-      }
+    if (Conn* live = LiveSessionOtherThan(c, h.phone)) {
+      RefuseDuplicateSession(c, *live, now, [&] { ReplyPlan(c, plan, kResultFailed); });
+      return;
     }
     c.device_id = h.phone;
     c.authenticated = true;
@@ -961,11 +968,19 @@ class Jt808Gateway::Loop {
     RecordAuthFailure(c, now);
   }
 
-  // The terminal is online on `live`: the newcomer gets nothing, the live session is probed
-  // in case it is half-open.
-  void OnDuplicateSession(Conn& c, Conn& live, const AckPlan& plan, absl::Time now) {
-    Bump(counters_.duplicate_sessions);
-    ReplyPlan(c, plan, kResultFailed);
+  // The authenticated connection of `device_id` if it is not `c`.
+  Conn* LiveSessionOtherThan(const Conn& c, const std::string& device_id) {
+    auto live = by_device_.find(device_id);
+    if (live == by_device_.end() || live->second == c.id) return nullptr;
+    Conn* l = Find(live->second);
+    return l != nullptr && l->authenticated ? l : nullptr;
+  }
+
+  // The terminal is online on `live`: the newcomer gets `refuse` (its answer), nothing more,
+  // and is closed; the live session is probed in case it is half-open.
+  void RefuseDuplicateSession(Conn& c, Conn& live, absl::Time now, absl::FunctionRef<void()> refuse) {
+    Bump(counters_.duplicate_sessions);  // counted before it is answered
+    refuse();
     CloseAfterFlush(c, "duplicate session refused");
     RaiseDeduped(SecurityAlarmKind::kDuplicateSession, live.device_id, c.peer,
                  absl::StrCat("a second connection from ", c.peer, " authenticated as ", live.device_id,

@@ -5,9 +5,10 @@
 // verifies each frame (a bad check or length is dropped and counted, the connection kept),
 // reassembles sub-packages and answers:
 //   0x0100 register      -> 0x8100 with the terminal's auth code if it is known (result 4
-//                           "terminal unknown" otherwise, raised as an alarm). A known
-//                           terminal without a code gets a random one (16 hex digits from
-//                           getrandom), answered only once the listener has stored it.
+//                           "terminal unknown" otherwise, raised as an alarm; result 3 while
+//                           it is online elsewhere). A known terminal without a code gets a
+//                           random one (16 hex digits from getrandom), answered only once the
+//                           listener has stored it.
 //   0x0102 authenticate  -> 0x8001 (result 1 if the terminal is unknown, the code is wrong,
 //                           the device is cut off for flooding, or the terminal is already
 //                           online on another connection - see "Trust" below)
@@ -21,7 +22,8 @@
 // auth_failure_window blocks the IP for peer_backoff (its unauthenticated connections are
 // closed, new ones refused at accept; authenticated sessions from it are kept), raised once
 // per episode. A second connection that authenticates as a terminal already online is
-// refused (0x8001 result 1, then closed) and raised; the live session keeps its unlocks. The
+// refused (0x8001 result 1, then closed) and raised, and so is a registration for it from
+// another connection (0x8100 result 3, no code); the live session keeps its unlocks. The
 // live session is then probed (0x8201 position query): if no valid frame comes back from it
 // within probe_timeout it was half-open and is closed, so the real device's next attempt
 // succeeds. Alarms of one kind for one terminal are raised at most once a minute.
@@ -111,6 +113,12 @@ struct Jt808GatewayOptions {
   // when the listener calls the report's `acknowledge` (after it is durably stored, say), so a
   // report the platform could still lose is never acknowledged and the device sends it again.
   bool ack_reports_when_durable = false;
+  // true: a terminal that has a code gets it again when it registers again (terminals that
+  // register on every connect need this). false: it is answered 0x8100 result 3 (already
+  // registered) and must authenticate with the code it holds; removing and re-adding it
+  // issues a new one. Registration is not authenticated in JT/T 808: with true, whoever knows
+  // a known terminal's id can learn its code while the terminal is offline.
+  bool reregistration_gets_code = true;
   size_t max_unacked_reports_per_device = 256;  // durable mode: stop reading past these
   size_t max_unacked_reports = 20000;
 

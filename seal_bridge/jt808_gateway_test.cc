@@ -465,6 +465,36 @@ TEST_F(GatewayTest, SecondSessionForAnOnlineTerminalGetsNothingAndTheUnlockReach
   EXPECT_EQ(listener_.authenticated_.size(), 1u);
 }
 
+TEST_F(GatewayTest, RegisteringAnOnlineTerminalFromAnotherConnectionGetsNoCode) {
+  StartGateway();
+  RawClient real(gateway_->port());
+  ASSERT_TRUE(real.Login("13900000003"));
+  RawClient impostor(gateway_->port(), "127.0.0.8");
+  std::optional<RegisterResponse> rr = impostor.Register("13900000003");
+  ASSERT_TRUE(rr.has_value());
+  EXPECT_EQ(rr->result, 3);  // terminal already registered
+  EXPECT_TRUE(rr->auth_code.empty());
+  EXPECT_TRUE(impostor.WaitClosed(absl::Seconds(2)));
+  EXPECT_EQ(listener_.AlarmsOf(SecurityAlarmKind::kDuplicateSession), 1u);
+  EXPECT_EQ(gateway_->counters().duplicate_sessions, 1u);
+  EXPECT_TRUE(gateway_->IsOnline("13900000003"));
+}
+
+TEST_F(GatewayTest, ReregistrationCanBeRefusedForTerminalsThatKeepTheirCode) {
+  Jt808GatewayOptions o = TestOptions();
+  o.reregistration_gets_code = false;
+  StartGateway(o);
+  RawClient first(gateway_->port());
+  std::optional<RegisterResponse> issued = first.Register("13900000004");
+  ASSERT_TRUE(issued && issued->result == 0);
+  RawClient again(gateway_->port());
+  std::optional<RegisterResponse> refused = again.Register("13900000004");
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->result, 3);
+  EXPECT_TRUE(refused->auth_code.empty());
+  EXPECT_EQ(again.Authenticate("13900000004", issued->auth_code), kResultOk);
+}
+
 TEST_F(GatewayTest, HalfOpenSessionIsProbedThenTheDeviceMayReconnect) {
   Jt808GatewayOptions o = TestOptions();
   o.probe_timeout = absl::Milliseconds(300);
