@@ -161,12 +161,16 @@ class Inbox {
 
   // Queues `fn` for the loop thread. False (and `fn` is not run) once stopping.
   bool Post(std::function<void()> fn) {
+    bool wake;
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) return false;
+      // The loop takes the whole queue at once: only the first item after a Take needs a
+      // wake-up (one eventfd write per batch of acknowledgements, not per report).
+      wake = queue_.empty();
       queue_.push_back(std::move(fn));
     }
-    Wake();
+    if (wake) Wake();
     return true;
   }
   // Stops accepting work; what is queued is still taken.
