@@ -4,8 +4,10 @@
 //       Prints one JSON object per frame; a rejected frame prints {"error":"..."}, exit 1.
 //   yardgate-seal simulate --server HOST:PORT --devices N --interval-ms M --duration-s S
 //                          [--heartbeat-s H] [--ramp-s R] [--v2019] [--first-phone P]
+//                          [--loopback-sources K]
 //       Runs N simulated e-locks (register, authenticate, report, heartbeat, answer unlock)
-//       and prints what they saw.
+//       and prints what they saw. --loopback-sources spreads them over 127.0.0.1..K (the
+//       gateway caps connections per source IP).
 //   yardgate-seal gateway --unlock-password P --terminals FIRST:COUNT [--jt808-listen HOST:PORT]
 //                         [--duration-s S] [--idle-timeout-s T]
 //       Runs a standalone gateway that only counts, printing its counters every second. The
@@ -35,6 +37,7 @@ int Usage() {
                "  yardgate-seal decode --hex HEX\n"
                "  yardgate-seal simulate --server HOST:PORT --devices N --interval-ms M --duration-s S\n"
                "                         [--heartbeat-s H] [--ramp-s R] [--v2019] [--first-phone P]\n"
+               "                         [--loopback-sources K]\n"
                "  yardgate-seal gateway --unlock-password P --terminals FIRST:COUNT [--jt808-listen HOST:PORT]\n"
                "                        [--duration-s S] [--idle-timeout-s T]\n");
   return 2;
@@ -92,6 +95,7 @@ int Simulate(const std::map<std::string, std::string>& f) {
   o.ramp_up = absl::Seconds(Num(f, "ramp-s", 1));
   o.v2019 = f.count("v2019") > 0;
   o.first_phone = static_cast<uint64_t>(Num(f, "first-phone", 13800000000.0));
+  o.loopback_source_addresses = static_cast<int>(Num(f, "loopback-sources", 0));
   ElockSimulator sim(o);
   absl::Status s = sim.Start();
   if (!s.ok()) {
