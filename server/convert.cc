@@ -391,6 +391,13 @@ struct PayloadToWire {
     for (const std::string& a : d.alarms) out->add_alarms(a);
     out->set_lock_state(d.lock_state);
   }
+  void operator()(const gate::SecurityAlarmRaised& a) const {
+    v1::SecurityAlarm* out = e->mutable_security_alarm();
+    out->set_kind(a.kind);
+    out->set_device_id(a.device_id);
+    out->set_peer(a.peer);
+    out->set_detail(a.detail);
+  }
 };
 
 }  // namespace
@@ -464,6 +471,11 @@ gate::Event EventFromStored(const v1::Event& e) {
       const v1::DeviceReport& d = e.device_report();
       out.payload = gate::DeviceReported{d.device_id(), d.seal_id(), d.latitude(), d.longitude(),
                                          {d.alarms().begin(), d.alarms().end()}, d.lock_state()};
+      break;
+    }
+    case v1::Event::kSecurityAlarm: {
+      const v1::SecurityAlarm& a = e.security_alarm();
+      out.payload = gate::SecurityAlarmRaised{a.kind(), a.device_id(), a.peer(), a.detail()};
       break;
     }
     case v1::Event::PAYLOAD_NOT_SET:
