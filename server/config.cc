@@ -159,17 +159,8 @@ absl::Status SetSeals(Config& c, int line, const std::string& key, const std::st
 }
 
 absl::Status SetAuth(Config& c, int line, const std::string& key, const std::string& value) {
-  if (key != "token") return LineError(line, absl::StrCat("unknown key '", key, "' in [auth]"));
-  std::vector<std::string> parts = absl::StrSplit(value, ' ', absl::SkipWhitespace());
-  if (parts.size() != 3) return LineError(line, "token = ROLE ID SECRET");
-  if (parts[0] != "clerk" && parts[0] != "officer" && parts[0] != "admin") {
-    return LineError(line, absl::StrCat("token role '", parts[0], "': use clerk, officer or admin"));
-  }
-  if (parts[2].size() < 16) return LineError(line, "a token secret needs at least 16 characters");
-  for (const Credential& existing : c.credentials) {
-    if (existing.secret == parts[2]) return LineError(line, "two tokens share a secret");
-  }
-  c.credentials.push_back({parts[0], parts[1], parts[2]});
+  const absl::Status s = auth::SetAuthKey(c.auth, key, value);
+  if (!s.ok()) return LineError(line, std::string(s.message()));
   return absl::OkStatus();
 }
 

@@ -13,7 +13,7 @@
 //   yard_area = yantian 22.5720 114.2680 800   ; name, latitude, longitude, radius in metres
 //
 //   [auth]
-//   token = clerk clerk-7 <secret>        ; role, id, bearer token
+//   token = clerk clerk-7 <salt> <sha256>  ; from `yardgatectl mint-token --role clerk --id clerk-7`
 //
 //   [lock_family jointech]
 //   unlock_password = <from the vendor>      ; the static remote-unlock password of that family
@@ -33,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "gate/decision.h"
 #include "gate/gate_core.h"
+#include "server/auth/auth_config.h"
 
 namespace yardgate::server {
 
@@ -45,14 +46,6 @@ struct LaneConfig {
   int stage = 0;
   int EffectiveStage() const { return stage != 0 ? stage : direction == gate::Direction::kOut ? 3 : 2; }
   gate::LaneInfo Info() const { return {id, direction, static_cast<gate::Stage>(EffectiveStage())}; }
-};
-
-// A bearer token and the person it stands for. Clients send it as gRPC metadata
-// "authorization: Bearer <secret>".
-struct Credential {
-  std::string role;  // "clerk" or "officer"
-  std::string id;    // must equal the clerk_id / officer_id / operator_id the call names
-  std::string secret;
 };
 
 // Where seals arrive by position, and who may unlock them remotely.
@@ -104,9 +97,9 @@ struct Config {
   int visit_active_minutes = 240;
   // A capture whose captured_at is further than this from the server's clock is refused.
   int max_capture_skew_s = 600;
-  // Who may act as a gate clerk (resolve trouble visits) or a customs officer (apply seals,
-  // report seal events, unlock). No credential for a role: nobody may (fail closed).
-  std::vector<Credential> credentials;
+  // Who may call what: hashed bearer tokens, client-certificate principals and the listener's
+  // TLS files ([auth]; server/auth/README.md). No credential for a role: nobody may (fail closed).
+  auth::AuthConfig auth;
   SealConfig seals;
   std::vector<LaneConfig> lanes;
 

@@ -13,7 +13,8 @@ TEST(ConfigTest, ExampleConfigParses) {
   ASSERT_EQ(c->lanes.size(), 2u);
   EXPECT_EQ(c->lanes[0].id, "L1");
   EXPECT_EQ(c->lanes[1].direction, gate::Direction::kOut);
-  EXPECT_EQ(c->credentials.size(), 2u);
+  EXPECT_EQ(c->auth.tokens.size(), 6u);
+  EXPECT_EQ(c->seals.DefaultLockFamily(), "demo-locks");
   EXPECT_EQ(c->ocr_budget_ms, 700);
 }
 
@@ -58,17 +59,25 @@ TEST(ConfigTest, ErrorsNameTheLineAndTheProblem) {
   EXPECT_EQ(error("grpc_listen = x\n"), "config line 1: 'grpc_listen' is outside any section");
 }
 
-TEST(ConfigTest, AuthTokensNameRoleIdAndSecret) {
-  absl::StatusOr<Config> c = ParseConfig("[auth]\ntoken = clerk clerk-7 0123456789abcdef\n");
+TEST(ConfigTest, AuthLinesGoToTheTrustLayerWithTheirLineNumber) {
+  absl::StatusOr<Config> c = ParseConfig(
+      "[auth]\ntoken = clerk clerk-7 00112233445566778899aabbccddeeff "
+      "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
   ASSERT_TRUE(c.ok()) << c.status();
-  ASSERT_EQ(c->credentials.size(), 1u);
-  EXPECT_EQ(c->credentials[0].role, "clerk");
-  EXPECT_EQ(c->credentials[0].id, "clerk-7");
-  auto error = [](const std::string& text) { return std::string(ParseConfig(text).status().message()); };
-  EXPECT_EQ(error("[auth]\ntoken = janitor j1 0123456789abcdef\n"), "config line 2: token role 'janitor': use clerk or officer");
-  EXPECT_EQ(error("[auth]\ntoken = clerk c1 short\n"), "config line 2: a token secret needs at least 16 characters");
-  EXPECT_EQ(error("[auth]\ntoken = clerk c1 0123456789abcdef\ntoken = officer o1 0123456789abcdef\n"),
-            "config line 3: two tokens share a secret");
+  ASSERT_EQ(c->auth.tokens.size(), 1u);
+  const absl::Status bad = ParseConfig("[auth]\ntoken = clerk clerk-7 plaintext-secret-of-old\n").status();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(bad.message()).rfind("config line 2: ", 0), 0u) << bad;
+}
+
+TEST(ConfigTest, LockFamiliesNeedTheirPassword) {
+  absl::StatusOr<Config> c = ParseConfig("[lock_family a]\nunlock_password = abc123\n[lock_family b]\nunlock_password = x\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->seals.lock_family_passwords.size(), 2u);
+  EXPECT_EQ(c->seals.DefaultLockFamily(), "");  // two families and no default: none
+  EXPECT_FALSE(ParseConfig("[lock_family a]\n").ok());
+  EXPECT_FALSE(ParseConfig("[lock_family a]\nunlock_password = a,b\n").ok());
+  EXPECT_FALSE(ParseConfig("[seals]\ndefault_lock_family = z\n").ok());
 }
 
 TEST(ConfigTest, LaneStageMustFitItsDirection) {

@@ -55,16 +55,14 @@ absl::Status CheckArrival(const v1::SubmitArrivalRequest& request, const Config&
   return TimeFromWire(request.captured_at(), "captured_at").status();
 }
 
-// An operator's call (a clerk or an admin): its key, who, the comment, what it is about, and the
-// operator's own token.
+// An operator's call (a clerk or an admin; the authorizer checked that operator_id is the
+// caller): its key, who, the comment, what it is about.
 template <class Request>
-absl::Status CheckOperatorCall(const grpc::CallbackServerContext& ctx, const std::vector<Credential>& credentials,
-                               const Request& request, const char* subject_field, const std::string& subject) {
+absl::Status CheckOperatorCall(const Request& request, const char* subject_field, const std::string& subject) {
   if (absl::Status s = CheckIdempotencyKey(request.idempotency_key()); !s.ok()) return s;
   if (absl::Status s = CheckId("operator_id", request.operator_id()); !s.ok()) return s;
   if (absl::Status s = CheckText("comment", request.comment()); !s.ok()) return s;
-  if (absl::Status s = CheckId(subject_field, subject); !s.ok()) return s;
-  return Authorize(ctx, credentials, "clerk", request.operator_id());
+  return CheckId(subject_field, subject);
 }
 
 grpc::ServerUnaryReactor* Refused(grpc::ServerUnaryReactor* reactor, const Journal::Reply& reply, absl::Status status) {
@@ -107,6 +105,10 @@ grpc::ServerUnaryReactor* GateServiceImpl::SubmitArrival(grpc::CallbackServerCon
                                                          v1::SubmitArrivalResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
+  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+    reply(caller.status());
+    return reactor;
+  }
   if (absl::Status valid = CheckArrival(*request, *c_.config); !valid.ok()) {
     reply(valid);
     return reactor;
@@ -174,6 +176,10 @@ grpc::ServerUnaryReactor* GateServiceImpl::ReportPassage(grpc::CallbackServerCon
                                                          v1::ReportPassageResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
+  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+    reply(caller.status());
+    return reactor;
+  }
   if (absl::Status s = CheckIdempotencyKey(request->idempotency_key()); !s.ok()) return Refused(reactor, reply, s);
   if (absl::Status s = CheckId("visit_id", request->visit_id()); !s.ok()) return Refused(reactor, reply, s);
   gate::GateCore* core = c_.core;
@@ -198,6 +204,10 @@ grpc::ServerUnaryReactor* GateServiceImpl::RequestAssistance(grpc::CallbackServe
                                                              v1::RequestAssistanceResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
+  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+    reply(caller.status());
+    return reactor;
+  }
   if (absl::Status s = CheckIdempotencyKey(request->idempotency_key()); !s.ok()) return Refused(reactor, reply, s);
   if (absl::Status s = CheckId("lane_id", request->lane_id()); !s.ok()) return Refused(reactor, reply, s);
   if (absl::Status s = CheckId("visit_id", request->visit_id(), false); !s.ok()) return Refused(reactor, reply, s);
@@ -222,8 +232,11 @@ grpc::ServerUnaryReactor* GateServiceImpl::RequestAssistance(grpc::CallbackServe
   return reactor;
 }
 
-grpc::ServerWriteReactor<v1::Event>* GateServiceImpl::WatchLane(grpc::CallbackServerContext*,
+grpc::ServerWriteReactor<v1::Event>* GateServiceImpl::WatchLane(grpc::CallbackServerContext* ctx,
                                                                 const v1::WatchLaneRequest* request) {
+  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+    return RefusedStream(ToGrpc(caller.status()));
+  }
   if (absl::Status s = CheckId("lane_id", request->lane_id()); !s.ok()) return RefusedStream(ToGrpc(s));
   if (c_.config->FindLane(request->lane_id()) == nullptr) {
     return RefusedStream(grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("unknown lane ", Quote(request->lane_id()))));
@@ -239,7 +252,11 @@ grpc::ServerUnaryReactor* GateServiceImpl::ResetLaneFault(grpc::CallbackServerCo
                                                           v1::ResetLaneFaultResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
-  if (absl::Status s = CheckOperatorCall(*ctx, c_.credentials, *request, "lane_id", request->lane_id()); !s.ok()) {
+  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+    reply(caller.status());
+    return reactor;
+  }
+  if (absl::Status s = CheckOperatorCall(*request, "lane_id", request->lane_id()); !s.ok()) {
     return Refused(reactor, reply, s);
   }
   gate::GateCore* core = c_.core;
@@ -270,7 +287,11 @@ grpc::ServerUnaryReactor* GateServiceImpl::CloseBarrier(grpc::CallbackServerCont
                                                         v1::CloseBarrierResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
-  if (absl::Status s = CheckOperatorCall(*ctx, c_.credentials, *request, "lane_id", request->lane_id()); !s.ok()) {
+  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+    reply(caller.status());
+    return reactor;
+  }
+  if (absl::Status s = CheckOperatorCall(*request, "lane_id", request->lane_id()); !s.ok()) {
     return Refused(reactor, reply, s);
   }
   gate::GateCore* core = c_.core;
@@ -295,7 +316,11 @@ grpc::ServerUnaryReactor* GateServiceImpl::CancelAllow(grpc::CallbackServerConte
                                                        const v1::CancelAllowRequest* request, v1::Visit* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
-  if (absl::Status s = CheckOperatorCall(*ctx, c_.credentials, *request, "visit_id", request->visit_id()); !s.ok()) {
+  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+    reply(caller.status());
+    return reactor;
+  }
+  if (absl::Status s = CheckOperatorCall(*request, "visit_id", request->visit_id()); !s.ok()) {
     return Refused(reactor, reply, s);
   }
   gate::GateCore* core = c_.core;

@@ -9,6 +9,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gate/gate_core.h"
+#include "server/auth/authorizer.h"
+#include "server/auth/transport.h"
 #include "server/journal.h"
 #include "server/lanes.h"
 #include "server/ocr_frame_reader.h"
@@ -52,6 +54,45 @@ absl::StatusOr<Journal::Entry> EntryOf(absl::StatusOr<gate::Change> change) {
 
 }  // namespace
 
+// The audit trail of refused calls, through the journal. A flood of refused calls must not become
+// a flood of commits: at most kRefusalsPerSecond are recorded one by one, the rest counted.
+class RefusalRecorder {
+ public:
+  explicit RefusalRecorder(Journal* journal) : journal_(journal) {}
+  void Record(const auth::Refusal& refusal) {
+    constexpr int kRefusalsPerSecond = 50;
+    const absl::Time now = absl::Now();
+    std::string comment;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (now - window_start_ >= absl::Seconds(1)) {
+        if (dropped_ > 0) comment = absl::StrCat(dropped_, " more refusals in the second before were not recorded");
+        window_start_ = now;
+        recorded_ = 0;
+        dropped_ = 0;
+      }
+      if (++recorded_ > kRefusalsPerSecond) {
+        ++dropped_;
+        return;
+      }
+    }
+    gate::AuditRecord record{0, now, refusal.caller, "REFUSED", refusal.method, refusal.peer,
+                             std::string(refusal.status.message()), comment};
+    journal_->Execute(Journal::Call{}, [record]() -> absl::StatusOr<Journal::Entry> {
+      Journal::Entry entry;
+      entry.change.writes.audit.push_back(record);
+      return entry;
+    }, [](absl::StatusOr<std::string>) {});
+  }
+
+ private:
+  Journal* const journal_;
+  std::mutex mu_;
+  absl::Time window_start_ = absl::InfinitePast();  // guarded by mu_
+  int recorded_ = 0;                                // guarded by mu_
+  int dropped_ = 0;                                 // guarded by mu_
+};
+
 struct YardgateServer::Parts {
   Config config;
   std::unique_ptr<gate::Store> store;
@@ -63,6 +104,10 @@ struct YardgateServer::Parts {
   std::unique_ptr<gate::GateCore> core;
   std::unique_ptr<EffectDispatcher> effects;
   std::unique_ptr<Journal> journal;
+  std::unique_ptr<RefusalRecorder> refusals;
+  // Outlive the gRPC server: every call goes through them.
+  std::unique_ptr<auth::CredentialStore> credentials;
+  std::unique_ptr<auth::Authorizer> authorizer;
   std::unique_ptr<GateServiceImpl> gate_service;
   std::unique_ptr<TerminalServiceImpl> terminal_service;
   std::unique_ptr<SealServiceImpl> seal_service;
@@ -150,6 +195,25 @@ absl::StatusOr<std::unique_ptr<YardgateServer>> YardgateServer::Start(const Conf
   if (absl::Status s = p.seals->StartGateway(journal, &gateway_notice); !s.ok()) return s;
   if (!gateway_notice.empty()) std::fprintf(stderr, "yardgate-server: %s\n", gateway_notice.c_str());
 
+  absl::StatusOr<std::shared_ptr<const auth::Credentials>> credentials =
+      auth::Credentials::Create(config.auth.tokens, config.auth.certificates);
+  if (!credentials.ok()) return credentials.status();
+  p.credentials = std::make_unique<auth::CredentialStore>(*credentials);
+  p.refusals = std::make_unique<RefusalRecorder>(journal);
+  RefusalRecorder* refusals = p.refusals.get();
+  p.authorizer = std::make_unique<auth::Authorizer>(
+      p.credentials.get(), [refusals](const auth::Refusal& r) { refusals->Record(r); },
+      [journal, core](const std::string& visit_id) -> absl::StatusOr<std::string> {
+        const std::optional<gate::Visit> visit =
+            journal->Read<std::optional<gate::Visit>>([&] { return core->FindVisit(visit_id); });
+        if (!visit) return absl::NotFoundError(absl::StrCat("no open visit '", visit_id.substr(0, 64), "'"));
+        return visit->lane_id;
+      });
+  absl::StatusOr<auth::ServerTransport> transport =
+      auth::BuildServerTransport(config.auth.transport, config.grpc_listen, p.authorizer->Processor());
+  if (!transport.ok()) return transport.status();
+  std::fprintf(stderr, "yardgate-server: %s\n", transport->notice.c_str());
+
   ServiceContext context;
   context.config = &p.config;
   context.core = core;
@@ -159,7 +223,7 @@ absl::StatusOr<std::unique_ptr<YardgateServer>> YardgateServer::Start(const Conf
   context.ocr = p.ocr_pool.get();
   context.frames = p.ocr.get();
   context.seals = seals;
-  context.credentials = config.credentials;
+  context.authorizer = p.authorizer.get();
   p.gate_service = std::make_unique<GateServiceImpl>(context);
   p.terminal_service = std::make_unique<TerminalServiceImpl>(context);
   p.seal_service = std::make_unique<SealServiceImpl>(context);
@@ -168,7 +232,7 @@ absl::StatusOr<std::unique_ptr<YardgateServer>> YardgateServer::Start(const Conf
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(config.grpc_listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(config.grpc_listen, transport->credentials, &port);
   builder.SetMaxReceiveMessageSize(config.max_message_bytes);
   // Event subscriptions stay open for days through NATs and firewalls: keep them alive, and let
   // clients ping as often as every 10 s without being dropped for it (too_many_pings).
@@ -224,6 +288,11 @@ absl::Status YardgateServer::Reload() {
   if (parts_->config.config_path.empty()) return absl::OkStatus();
   absl::StatusOr<Config> config = LoadConfig(parts_->config.config_path);
   if (!config.ok()) return config.status();
+  // Tokens rotate without a restart; a table that does not build keeps the old one.
+  absl::StatusOr<std::shared_ptr<const auth::Credentials>> credentials =
+      auth::Credentials::Create(config->auth.tokens, config->auth.certificates);
+  if (!credentials.ok()) return credentials.status();
+  parts_->credentials->Replace(*credentials);
   gate::GateCore* core = parts_->core.get();
   parts_->journal->Read<int>([&] {
     core->SetPolicy(config->policy);

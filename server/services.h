@@ -1,7 +1,8 @@
 // The gRPC adapters: GateService (lanes and operators), TerminalService (terminal systems and
 // the trouble desk) and SealService (officers' terminals).
 //
-// They translate and nothing more: check the request's form (keys, ids, enum values, sizes),
+// They translate and nothing more: ask the authorizer whether this caller may make this request
+// (the one policy table, server/auth/policy.cc), check the request's form (keys, ids, enum values, sizes),
 // convert it to a domain command (server/convert.h), run it through the journal and answer. The
 // rules live in gate/ (GateCore) and seal_bridge/ (SealBook), so they are tested without gRPC.
 // Unary handlers finish from the thread that completes the work; reads of the store and OCR run
@@ -17,6 +18,7 @@
 #include "gate/gate_core.h"
 #include "gate/store.h"
 #include "server/arrival_reads.h"
+#include "server/auth/authorizer.h"
 #include "server/config.h"
 #include "server/journal.h"
 #include "server/seals.h"
@@ -37,14 +39,9 @@ struct ServiceContext {
   WorkerPool* ocr = nullptr;        // camera frames
   FrameReader* frames = nullptr;    // null: arrivals with frames get FAILED_PRECONDITION
   Seals* seals = nullptr;
-  std::vector<Credential> credentials;
+  // The policy table applied to every call (server/auth/): each handler asks it first.
+  const auth::Authorizer* authorizer = nullptr;
 };
-
-// OK when the call carries "authorization: Bearer <secret>" of a credential with `role` and the
-// id `claimed_id` (the clerk_id, officer_id or operator_id the request names); Unauthenticated
-// without a valid token, PermissionDenied when it belongs to someone else or another role.
-absl::Status Authorize(const grpc::CallbackServerContext& ctx, const std::vector<Credential>& credentials,
-                       const std::string& role, const std::string& claimed_id);
 
 // The answer of a call whose barrier effect was still running when the server stopped,
 // rendered from the visit as it is now (see Journal::RenderPending).

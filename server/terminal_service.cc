@@ -35,6 +35,10 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::UpsertAppointment(grpc::CallbackS
                                                                  v1::Appointment* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
+  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+    reply(caller.status());
+    return reactor;
+  }
   const v1::Appointment& a = request->appointment();
   absl::Status valid = CheckIdempotencyKey(request->idempotency_key());
   if (valid.ok()) valid = CheckId("appointment.appointment_id", a.appointment_id());
@@ -62,6 +66,10 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::CancelAppointment(grpc::CallbackS
                                                                  v1::Appointment* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
+  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+    reply(caller.status());
+    return reactor;
+  }
   absl::Status valid = CheckIdempotencyKey(request->idempotency_key());
   if (valid.ok()) valid = CheckId("appointment_id", request->appointment_id());
   if (!valid.ok()) {
@@ -84,6 +92,10 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::SetCustomsStatus(grpc::CallbackSe
                                                                 v1::SetCustomsStatusResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
+  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+    reply(caller.status());
+    return reactor;
+  }
   absl::Status valid = CheckIdempotencyKey(request->idempotency_key());
   if (valid.ok()) valid = CheckId("container_number", request->container_number());
   // A status this server does not know is refused here, never cast into the gate (issue 14: an
@@ -115,6 +127,9 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::SetCustomsStatus(grpc::CallbackSe
 grpc::ServerUnaryReactor* TerminalServiceImpl::ListVisits(grpc::CallbackServerContext* ctx,
                                                           const v1::ListVisitsRequest* request,
                                                           v1::ListVisitsResponse* response) {
+  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+    return FinishNow<v1::ListVisitsResponse>(ctx, caller.status(), response);
+  }
   absl::StatusOr<int> page = PageSize(request->page_size());
   absl::Status valid = page.status();
   if (valid.ok()) valid = CheckId("lane_id", request->lane_id(), false);
@@ -138,6 +153,9 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::ListVisits(grpc::CallbackServerCo
 
 grpc::ServerUnaryReactor* TerminalServiceImpl::GetVisit(grpc::CallbackServerContext* ctx,
                                                         const v1::GetVisitRequest* request, v1::Visit* response) {
+  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+    return FinishNow<v1::Visit>(ctx, caller.status(), response);
+  }
   if (absl::Status s = CheckId("visit_id", request->visit_id()); !s.ok()) {
     return FinishNow<v1::Visit>(ctx, s, response);
   }
@@ -158,14 +176,20 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::GetVisit(grpc::CallbackServerCont
   return reactor;
 }
 
-grpc::ServerWriteReactor<v1::Event>* TerminalServiceImpl::Subscribe(grpc::CallbackServerContext*,
+grpc::ServerWriteReactor<v1::Event>* TerminalServiceImpl::Subscribe(grpc::CallbackServerContext* ctx,
                                                                     const v1::SubscribeRequest* request) {
+  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+    return RefusedStream(ToGrpc(caller.status()));
+  }
   return StartEventStream(&c_.journal->events(), c_.io, request->after_sequence(), nullptr);
 }
 
 grpc::ServerUnaryReactor* TerminalServiceImpl::ListTroubleVisits(grpc::CallbackServerContext* ctx,
                                                                  const v1::ListTroubleVisitsRequest* request,
                                                                  v1::ListTroubleVisitsResponse* response) {
+  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+    return FinishNow<v1::ListTroubleVisitsResponse>(ctx, caller.status(), response);
+  }
   if (absl::Status s = CheckId("lane_id", request->lane_id(), false); !s.ok()) {
     return FinishNow<v1::ListTroubleVisitsResponse>(ctx, s, response);
   }
@@ -205,6 +229,10 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::ResolveTrouble(grpc::CallbackServ
                                                               v1::Visit* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
+  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+    reply(caller.status());
+    return reactor;
+  }
   absl::Status valid = CheckIdempotencyKey(request->idempotency_key());
   if (valid.ok()) valid = CheckId("visit_id", request->visit_id());
   if (valid.ok()) valid = CheckId("clerk_id", request->clerk_id());
@@ -213,7 +241,6 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::ResolveTrouble(grpc::CallbackServ
   if (valid.ok() && !v1::ClerkAction_IsValid(request->action())) {
     valid = absl::InvalidArgumentError(absl::StrCat("action = ", request->action(), " is not a value this server knows"));
   }
-  if (valid.ok()) valid = Authorize(*ctx, c_.credentials, "clerk", request->clerk_id());
   if (!valid.ok()) {
     reply(valid);
     return reactor;
@@ -246,6 +273,9 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::ResolveTrouble(grpc::CallbackServ
 grpc::ServerUnaryReactor* TerminalServiceImpl::GetAppointment(grpc::CallbackServerContext* ctx,
                                                               const v1::GetAppointmentRequest* request,
                                                               v1::Appointment* response) {
+  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+    return FinishNow<v1::Appointment>(ctx, caller.status(), response);
+  }
   if (absl::Status s = CheckId("appointment_id", request->appointment_id()); !s.ok()) {
     return FinishNow<v1::Appointment>(ctx, s, response);
   }
@@ -261,6 +291,9 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::GetAppointment(grpc::CallbackServ
 grpc::ServerUnaryReactor* TerminalServiceImpl::ListAppointments(grpc::CallbackServerContext* ctx,
                                                                 const v1::ListAppointmentsRequest* request,
                                                                 v1::ListAppointmentsResponse* response) {
+  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+    return FinishNow<v1::ListAppointmentsResponse>(ctx, caller.status(), response);
+  }
   absl::StatusOr<int> page = PageSize(request->page_size());
   absl::Status valid = page.status();
   if (valid.ok()) valid = CheckId("plate", request->plate(), false);
@@ -285,6 +318,9 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::ListAppointments(grpc::CallbackSe
 grpc::ServerUnaryReactor* TerminalServiceImpl::ListAudit(grpc::CallbackServerContext* ctx,
                                                          const v1::ListAuditRequest* request,
                                                          v1::ListAuditResponse* response) {
+  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+    return FinishNow<v1::ListAuditResponse>(ctx, caller.status(), response);
+  }
   absl::StatusOr<int> page = PageSize(request->page_size());
   absl::Status valid = page.status();
   if (valid.ok()) valid = CheckId("subject", request->subject(), false);

@@ -19,11 +19,12 @@ namespace {
 
 class ServerProcess {
  public:
-  ServerProcess(const std::string& data_dir, int port) : address_("127.0.0.1:" + std::to_string(port)) {
+  ServerProcess(const std::string& data_dir, int port, const std::string& config_file)
+      : address_("127.0.0.1:" + std::to_string(port)) {
     pid_ = fork();
     if (pid_ == 0) {
-      execl(YARDGATE_SERVER_BIN, YARDGATE_SERVER_BIN, "--data-dir", data_dir.c_str(), "--grpc-listen",
-            address_.c_str(), "--jt808-listen", "127.0.0.1:0", static_cast<char*>(nullptr));
+      execl(YARDGATE_SERVER_BIN, YARDGATE_SERVER_BIN, "--config", config_file.c_str(), "--data-dir", data_dir.c_str(),
+            "--grpc-listen", address_.c_str(), "--jt808-listen", "127.0.0.1:0", static_cast<char*>(nullptr));
       _exit(127);
     }
   }
@@ -70,10 +71,12 @@ class ServerProcess {
 TEST(DurabilityTest, KillNineLosesNothingAcknowledged) {
   TempDir dir;
   const int port = FreePort();
+  std::map<std::string, std::string> tokens;
+  const std::string config = WriteTestConfig(dir.path(), &tokens);
   std::set<std::string> acknowledged;
   std::mutex mu;
   {
-    ServerProcess server(dir.path(), port);
+    ServerProcess server(dir.path(), port, config);
     ASSERT_TRUE(server.WaitServing());
     auto channel = grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials());
     std::atomic<bool> stop{false};
@@ -88,6 +91,7 @@ TEST(DurabilityTest, KillNineLosesNothingAcknowledged) {
           req.mutable_read()->set_plate("粤B" + std::to_string(10000 + c * 1000 + i % 1000));
           grpc::ClientContext ctx;
           ctx.set_deadline(Deadline(2));
+          ctx.AddMetadata("authorization", "Bearer " + tokens.at("lane"));
           v1::SubmitArrivalResponse resp;
           if (gate->SubmitArrival(&ctx, req, &resp).ok()) {
             std::lock_guard<std::mutex> lock(mu);
@@ -110,7 +114,7 @@ TEST(DurabilityTest, KillNineLosesNothingAcknowledged) {
   ASSERT_GT(acknowledged.size(), 50u);
   std::fprintf(stderr, "acknowledged before kill -9: %zu\n", acknowledged.size());
 
-  ServerProcess again(dir.path(), port);
+  ServerProcess again(dir.path(), port, config);
   ASSERT_TRUE(again.WaitServing());
   auto channel = grpc::CreateChannel(again.address(), grpc::InsecureChannelCredentials());
   auto terminal = v1::TerminalService::NewStub(channel);
@@ -119,6 +123,7 @@ TEST(DurabilityTest, KillNineLosesNothingAcknowledged) {
   list.set_page_size(1000);
   for (;;) {
     grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + tokens.at("terminal_system"));
     v1::ListVisitsResponse resp;
     ASSERT_TRUE(terminal->ListVisits(&ctx, list, &resp).ok());
     for (const v1::Visit& v : resp.visits()) stored.insert(v.visit_id());
@@ -130,6 +135,7 @@ TEST(DurabilityTest, KillNineLosesNothingAcknowledged) {
   // The event log holds one decision per stored visit, in strictly increasing order.
   grpc::ClientContext ctx;
   ctx.set_deadline(Deadline());
+  ctx.AddMetadata("authorization", "Bearer " + tokens.at("terminal_system"));
   v1::SubscribeRequest req;
   auto reader = terminal->Subscribe(&ctx, req);
   std::set<std::string> decided;

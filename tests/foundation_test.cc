@@ -254,7 +254,7 @@ TEST_F(FoundationTest, BadInputIsRefusedWithAClearMessageAndWritesNothing) {
   req.mutable_read()->set_plate("粤B12345");
   expect(req, grpc::StatusCode::INVALID_ARGUMENT, "lane_id");
   req.set_lane_id("L9");
-  expect(req, grpc::StatusCode::NOT_FOUND, "L9");
+  expect(req, grpc::StatusCode::PERMISSION_DENIED, "L9");  // not a lane this kiosk may act for
   req.set_lane_id("L1");
   req.mutable_read()->add_container_numbers("HELLO");
   expect(req, grpc::StatusCode::INVALID_ARGUMENT, "HELLO");

@@ -217,7 +217,8 @@ TEST_F(GateLaneTest, OnlyAuthorisedClerksResolveTrouble) {
   v1::Visit out;
   {
     grpc::ClientContext ctx;  // no token
-    EXPECT_EQ(Terminal()->ResolveTrouble(&ctx, req, &out).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(v1::TerminalService::NewStub(AnonymousChannel())->ResolveTrouble(&ctx, req, &out).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
   }
   {
     grpc::ClientContext ctx;

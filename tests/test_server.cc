@@ -1,5 +1,16 @@
 #include "tests/test_server.h"
 
+#include <grpcpp/support/client_interceptor.h>
+
+#include <fstream>
+#include <tuple>
+
+#include "server/auth/auth_config.h"
+#include "server/auth/credentials.h"
+#include "server/auth/client_tokens.h"
+#include "server/auth/policy.h"
+#include "server/auth/transport.h"
+
 #include <thread>
 
 namespace yardgate::testing {
@@ -13,14 +24,48 @@ ServerFixture::ServerFixture() {
   config_.data_dir = dir_.path();
   config_.grpc_listen = "127.0.0.1:0";
   config_.jt808_listen = "127.0.0.1:0";
-  config_.credentials = {{"clerk", "clerk-7", kClerkToken}, {"officer", "officer-1", kOfficerToken},
-                         {"admin", "admin-1", kAdminToken}};
+  tokens_ = std::make_shared<std::map<std::string, std::string>>();
   config_.seals.lock_family_passwords = {{"test-locks", "test-unlock-password"}};
 }
 
 ServerFixture::~ServerFixture() { StopServer(); }
 
+std::map<std::string, std::string> MintTestTokens(server::Config* config) {
+  std::vector<std::string> lanes;
+  for (const server::LaneConfig& lane : config->lanes) lanes.push_back(lane.id);
+  const std::vector<std::tuple<std::string, std::string, std::vector<std::string>>> principals = {
+      {"lane", "lane-test", lanes},    {"terminal_system", "tos-1", {}}, {"customs", "customs-1", {}},
+      {"officer", "officer-1", {}},    {"clerk", "clerk-7", {}},         {"admin", "admin-1", {}}};
+  std::map<std::string, std::string> tokens;
+  config->auth.tokens.clear();
+  for (const auto& [role, id, principal_lanes] : principals) {
+    absl::StatusOr<auth::MintedToken> minted = auth::MintToken(*auth::ParseRole(role), id, principal_lanes);
+    EXPECT_TRUE(minted.ok()) << minted.status();
+    if (!minted.ok()) continue;
+    tokens[role] = minted->token;
+    const std::string line = minted->config_line;
+    EXPECT_TRUE(auth::SetAuthKey(config->auth, "token", line.substr(line.find('=') + 2)).ok()) << line;
+  }
+  return tokens;
+}
+
+std::string WriteTestConfig(const std::string& dir, std::map<std::string, std::string>* tokens) {
+  server::Config config = server::DefaultConfig();
+  *tokens = MintTestTokens(&config);
+  std::string text = "[lane L1]\ndirection = in\n[lane L2]\ndirection = out\n"
+                     "[lock_family test-locks]\nunlock_password = test-unlock-password\n[auth]\n";
+  for (const auth::TokenEntry& t : config.auth.tokens) text += "token = " + auth::FormatTokenEntry(t) + "\n";
+  const std::string path = dir + "/yardgate.conf";
+  std::ofstream(path) << text;
+  return path;
+}
+
+void ServerFixture::As(grpc::ClientContext* ctx, const std::string& role) const {
+  ctx->AddMetadata("authorization", auth::BearerValue(tokens_->at(role)));
+}
+
 void ServerFixture::StartServer(std::unique_ptr<gate::Store> store) {
+  *tokens_ = MintTestTokens(&config_);
   absl::StatusOr<std::unique_ptr<server::YardgateServer>> s = server::YardgateServer::Start(config_, std::move(store));
   ASSERT_TRUE(s.ok()) << s.status();
   server_ = *std::move(s);
@@ -36,7 +81,14 @@ std::string ServerFixture::NextKey() { return "test-key-" + std::to_string(++nex
 std::shared_ptr<grpc::Channel> ServerFixture::Channel() {
   grpc::ChannelArguments args;
   args.SetMaxSendMessageSize(64 << 20);
-  return grpc::CreateCustomChannel(server_->grpc_address(), grpc::InsecureChannelCredentials(), args);
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(auth::PolicyTokenInterceptor(tokens_));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      server_->grpc_address(), grpc::InsecureChannelCredentials(), args, std::move(interceptors));
+}
+
+std::shared_ptr<grpc::Channel> ServerFixture::AnonymousChannel() {
+  return grpc::CreateChannel(server_->grpc_address(), grpc::InsecureChannelCredentials());
 }
 
 std::unique_ptr<v1::GateService::Stub> ServerFixture::Gate() { return v1::GateService::NewStub(Channel()); }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -34,10 +35,23 @@ class ServerFixture : public ::testing::Test {
   // A config for the test: loopback, port 0, the temp data dir, lanes L1 (in) and L2 (out).
   server::Config& config() { return config_; }
 
+  // Stubs whose calls carry, unless the test sets its own "authorization", the token of a role
+  // the policy table allows for the method (the fixture mints one principal per role: lane
+  // "lane-test" for every configured lane, terminal_system "tos-1", customs "customs-1", officer
+  // "officer-1", clerk "clerk-7", admin "admin-1").
   std::unique_ptr<v1::GateService::Stub> Gate();
   std::unique_ptr<v1::TerminalService::Stub> Terminal();
   std::unique_ptr<v1::SealService::Stub> Seal();
   std::shared_ptr<grpc::Channel> Channel();
+  // A channel whose calls carry no credentials at all.
+  std::shared_ptr<grpc::Channel> AnonymousChannel();
+
+  // An explicit token of a role, for tests about who may do what.
+  void AsClerk(grpc::ClientContext* ctx) const { As(ctx, "clerk"); }
+  void AsOfficer(grpc::ClientContext* ctx) const { As(ctx, "officer"); }
+  void AsAdmin(grpc::ClientContext* ctx) const { As(ctx, "admin"); }
+  void As(grpc::ClientContext* ctx, const std::string& role) const;
+  const std::string& TokenOf(const std::string& role) const { return tokens_->at(role); }
 
   // A fresh idempotency key: every mutating call names one.
   std::string NextKey();
@@ -71,17 +85,18 @@ class ServerFixture : public ::testing::Test {
   server::Config config_;
   std::unique_ptr<server::YardgateServer> server_;
   int next_key_ = 0;
+  std::shared_ptr<std::map<std::string, std::string>> tokens_;  // role -> token
 };
 
 std::chrono::system_clock::time_point Deadline(int seconds = 10);
 
-// The fixture's credentials: clerk "clerk-7" and officer "officer-1".
-inline constexpr char kClerkToken[] = "test-token-clerk-7-0123456789";
-inline constexpr char kOfficerToken[] = "test-token-officer-1-0123456789";
-inline constexpr char kAdminToken[] = "test-token-admin-1-0123456789";
-inline void AsClerk(grpc::ClientContext* ctx) { ctx->AddMetadata("authorization", std::string("Bearer ") + kClerkToken); }
-inline void AsOfficer(grpc::ClientContext* ctx) { ctx->AddMetadata("authorization", std::string("Bearer ") + kOfficerToken); }
-inline void AsAdmin(grpc::ClientContext* ctx) { ctx->AddMetadata("authorization", std::string("Bearer ") + kAdminToken); }
+// Mints one token per role into `config` ([auth] lines) and returns role -> token. The lane
+// principal acts for every lane `config` has.
+std::map<std::string, std::string> MintTestTokens(server::Config* config);
+
+// Writes `dir`/yardgate.conf for a yardgate-server process: lanes L1 (in) and L2 (out) on the
+// simulator, a test lock family, and a minted token per role (returned in `tokens`).
+std::string WriteTestConfig(const std::string& dir, std::map<std::string, std::string>* tokens);
 
 // Polls `condition` until it holds or `ms` milliseconds pass; returns whether it held.
 bool Eventually(const std::function<bool()>& condition, int ms = 5000);

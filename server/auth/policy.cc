@@ -28,9 +28,9 @@ constexpr MethodPolicy kTable[] = {
     // The kiosk's display follows its own lane; the readers may follow any.
     {.method = "/yardgate.v1.GateService/WatchLane",
      .roles = {kLane, kTerminalSystem, kClerk, kAdmin}, .lane = LaneIn("lane_id")},
-    {.method = "/yardgate.v1.GateService/ResetLaneFault",    .roles = kOperators},
-    {.method = "/yardgate.v1.GateService/CloseBarrier",      .roles = kOperators},
-    {.method = "/yardgate.v1.GateService/CancelAllow",       .roles = kOperators},
+    {.method = "/yardgate.v1.GateService/ResetLaneFault",    .roles = kOperators, .actor_field = "operator_id"},
+    {.method = "/yardgate.v1.GateService/CloseBarrier",      .roles = kOperators, .actor_field = "operator_id"},
+    {.method = "/yardgate.v1.GateService/CancelAllow",       .roles = kOperators, .actor_field = "operator_id"},
 
     // SealService. Seals are applied and reported from an officer's handheld or by the officer;
     // only an officer in person orders an unlock. Reading a seal is also open to the readers, who
@@ -41,7 +41,7 @@ constexpr MethodPolicy kTable[] = {
     {.method = "/yardgate.v1.SealService/GetSeal",
      .roles = {kSealTerminal, kOfficer, kTerminalSystem, kClerk, kAdmin}},
     {.method = "/yardgate.v1.SealService/RequestUnlock",   .roles = {kOfficer}, .actor_field = "officer_id"},
-    {.method = "/yardgate.v1.SealService/RegisterTerminal", .roles = {kAdmin}},
+    {.method = "/yardgate.v1.SealService/RegisterTerminal", .roles = {kAdmin}, .actor_field = "operator_id"},
 
     // TerminalService. Appointments come from the terminal system only; customs status from
     // customs only; the trouble desk is the clerk's, who must name themself.
@@ -151,12 +151,25 @@ absl::Status CheckCaller(absl::string_view method, const MethodPolicy* policy, c
   return absl::OkStatus();
 }
 
+namespace {
+
+// A value from the request, for a message: never more than a short prefix of it.
+std::string Shown(const std::string& value) {
+  constexpr size_t kShown = 64;
+  return value.size() <= kShown ? value : absl::StrCat(value.substr(0, kShown), "...");
+}
+
+}  // namespace
+
 absl::Status CheckRequest(const MethodPolicy& policy, const Principal& caller, const google::protobuf::Message& request,
                           const LaneOfVisit& lane_of_visit) {
   const absl::string_view method = policy.method;
   if (caller.role == Role::kLane && policy.lane.kind != LaneScope::Kind::kNone) {
     absl::StatusOr<std::string> value = StringField(method, request, policy.lane.field);
     if (!value.ok()) return value.status();
+    // Which lane a call is for must be said; an empty one is a malformed request.
+    if (value->empty()) return absl::InvalidArgumentError(absl::StrCat(policy.lane.field, " is required"));
+    *value = Shown(*value);
     std::string lane = *value;
     if (policy.lane.kind == LaneScope::Kind::kVisitField) {
       absl::StatusOr<std::string> of_visit =
@@ -177,9 +190,10 @@ absl::Status CheckRequest(const MethodPolicy& policy, const Principal& caller, c
   if (!policy.actor_field.empty() && !IsDevice(caller.role)) {
     absl::StatusOr<std::string> actor = StringField(method, request, policy.actor_field);
     if (!actor.ok()) return actor.status();
+    if (actor->empty()) return absl::InvalidArgumentError(absl::StrCat(policy.actor_field, " is required"));
     if (*actor != caller.id) {
       return absl::PermissionDeniedError(absl::StrCat(method, ": ", caller.ToString(), " may act only as itself, not as ",
-                                                      policy.actor_field, " '", *actor, "'"));
+                                                      policy.actor_field, " '", Shown(*actor), "'"));
     }
   }
   return absl::OkStatus();
