@@ -13,6 +13,7 @@
 #include "common/iso6346.h"
 #include "ocr/container_reader.h"
 #include "ocr/fusion.h"
+#include "ocr/image_header.h"
 #include "ocr/plate_reader.h"
 #include "common/plate_text.h"
 #include "ocr/tess_pool.h"
@@ -103,6 +104,18 @@ absl::StatusOr<VisitReads> Engine::ReadVisit(const std::vector<FrameInput>& fram
     if (f.encoded.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("frame '", f.name, "' is empty"));
     }
+    // The header's size first: a small file may declare an image far too large to decode.
+    absl::StatusOr<ImageSize> declared = ReadImageSize(f.encoded);
+    if (!declared.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("frame '", f.name,
+                                                     "' is not a decodable image: ",
+                                                     declared.status().message()));
+    }
+    if (declared->pixels() > static_cast<uint64_t>(options_.max_frame_pixels)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "frame '", f.name, "' is ", declared->width, "x", declared->height,
+          " pixels, more than the limit of ", options_.max_frame_pixels));
+    }
     try {
       cv::Mat buf(1, static_cast<int>(f.encoded.size()), CV_8UC1,
                   const_cast<char*>(f.encoded.data()));
@@ -187,7 +200,7 @@ absl::StatusOr<VisitReads> Engine::ReadVisit(const std::vector<FrameInput>& fram
       o.ocr_mean = c.ocr_mean;
       o.attribute = c.iso_type;
       o.evidence = {frames[i].name, c.box.x, c.box.y, c.box.width, c.box.height, c.raw,
-                    c.confidence};
+                    c.confidence, c.confidence};
       code_obs.push_back(std::move(o));
     }
     for (const FramePlate& p : results[i].plates) {
@@ -198,7 +211,7 @@ absl::StatusOr<VisitReads> Engine::ReadVisit(const std::vector<FrameInput>& fram
       o.confidence = p.confidence;
       o.ocr_mean = p.probability;
       o.evidence = {frames[i].name, p.box.x, p.box.y, p.box.width, p.box.height, p.raw,
-                    p.confidence};
+                    p.confidence, p.probability};
       plate_obs.push_back(std::move(o));
     }
   }

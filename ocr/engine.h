@@ -43,6 +43,7 @@ struct Evidence {
   int x = 0, y = 0, w = 0, h = 0;  // box in that frame's pixels
   std::string raw;    // what the recogniser printed there
   double confidence = 0;  // that frame's own confidence, [0,1]
+  double score = 0;       // the recogniser's raw score there, before calibration
 };
 
 struct ContainerRead {

@@ -277,6 +277,18 @@ TEST_F(EngineTest, RejectsOversizedFrames) {
   EXPECT_NE(r.status().message().find("wide.png"), std::string::npos);
 }
 
+// Issue 14: a small PNG declaring 12,000 x 12,000 pixels used to be decoded in full (+400 MiB)
+// before the pixel limit refused it. The header alone must refuse it: this one holds no pixel
+// data at all, so a decoder would call it broken instead of too large.
+TEST_F(EngineTest, FrameDeclaringTooManyPixelsIsRefusedFromItsHeaderBeforeDecoding) {
+  std::string bomb("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\x2e\xe0\0\0\x2e\xe0\x08\x02\0\0\0", 29);
+  absl::StatusOr<VisitReads> r = engine_->ReadVisit({{"bomb.png", "", bomb}}, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("bomb.png"), std::string::npos) << r.status();
+  EXPECT_NE(r.status().message().find("12000x12000 pixels"), std::string::npos) << r.status();
+}
+
 TEST_F(EngineTest, BlankFrameReadsNothingConfidently) {
   absl::StatusOr<VisitReads> r =
       engine_->ReadVisit({{"blank.png", "", Png(cv::Mat(540, 960, CV_8UC3, cv::Scalar(120, 60, 20)))}}, {});

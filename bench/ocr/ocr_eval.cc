@@ -5,6 +5,14 @@
 //   plates:     plates exactly right, precision of confident reads, median / p95 ms.
 //
 //   ocr_eval [--data DIR] [--threads N] [--auto-threshold X] [--budget-ms MS] [--verbose]
+//   ocr_eval --plates-train SPLIT [--plates-dir DIR] [--fit-calibration FILE] [--verbose]
+//
+// --plates-train reads one part (train, calibration, held-out; dev_set.h's fixed split) of the
+// real plate crops in ../shared/datasets/plates-train (or --plates-dir) through the engine,
+// each crop as a one-frame visit, and prints plates exact per kind and province character,
+// exact with the province ignored, auto precision, the reliability table and ms per crop.
+// --fit-calibration FILE (only with --plates-train calibration) fits the plate confidence on
+// those reads' raw scores and writes the table (calibration.h) to FILE.
 //
 // Layout expected: DIR/containers/manifest.tsv and DIR/plates/manifest.tsv, tab-separated
 // "file<TAB>truth<TAB>origin" without header. Container frames are grouped into visits by the
@@ -13,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
@@ -21,13 +30,20 @@
 
 #include <sys/resource.h>
 
+#include "absl/strings/str_format.h"
+#include "common/plate_text.h"
+#include "ocr/calibration.h"
 #include "ocr/dev_set.h"
 #include "ocr/engine.h"
 
 namespace {
 
 namespace fs = std::filesystem;
+using yardgate::ocr::Calibration;
 using yardgate::ocr::DevSetItem;
+using yardgate::ocr::LabelledPlate;
+using yardgate::ocr::PlateSplit;
+using yardgate::ocr::ScoredRead;
 using yardgate::ocr::DevSetVisit;
 using yardgate::ocr::Engine;
 using yardgate::ocr::EngineOptions;
@@ -69,12 +85,105 @@ std::string Pct(int a, int b) {
   return buf;
 }
 
+// Right / count per key, printed in order of count.
+struct Tally {
+  std::map<std::string, std::pair<int, int>> by;
+  void Add(const std::string& key, bool right) {
+    by[key].first += right;
+    ++by[key].second;
+  }
+  std::string Text() const {
+    std::vector<std::pair<std::string, std::pair<int, int>>> rows(by.begin(), by.end());
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const auto& a, const auto& b) { return a.second.second > b.second.second; });
+    std::string out;
+    for (const auto& [key, n] : rows) {
+      absl::StrAppendFormat(&out, " %s %d/%d", key, n.first, n.second);
+    }
+    return out;
+  }
+};
+
+std::string WithoutProvince(const std::string& plate) {
+  std::vector<std::string> chars = yardgate::common::SplitCodePoints(plate);
+  std::string out;
+  for (size_t i = 1; i < chars.size(); ++i) out += chars[i];
+  return out;
+}
+
+int EvalPlatesTrain(Engine& engine, const fs::path& dir, const std::string& split_name,
+                    const std::string& fit_out, bool verbose) {
+  const std::vector<LabelledPlate> plates = yardgate::ocr::ReadLabelledPlates(dir);
+  if (plates.empty()) {
+    std::cerr << "ocr_eval: no plates-train manifest at " << dir << "\n";
+    return 1;
+  }
+  const std::vector<PlateSplit> split = yardgate::ocr::SplitLabelledPlates(plates);
+  int n = 0, exact = 0, exact_no_province = 0;
+  Tally by_kind, by_province;
+  Precision auto_prec;
+  std::vector<ScoredRead> calibrated, raw;
+  std::vector<double> ms;
+  for (size_t i = 0; i < plates.size(); ++i) {
+    if (yardgate::ocr::PlateSplitName(split[i]) != split_name) continue;
+    const LabelledPlate& p = plates[i];
+    FrameInput f{p.file, "", ReadFileBytes(dir / p.file)};
+    absl::StatusOr<VisitReads> r = engine.ReadVisit({f}, {});
+    if (!r.ok()) {
+      std::printf("  %s: error %s\n", p.file.c_str(), r.status().ToString().c_str());
+      continue;
+    }
+    ++n;
+    ms.push_back(r->elapsed_ms);
+    const yardgate::ocr::PlateRead* top = r->plates.empty() ? nullptr : &r->plates[0];
+    const bool ok = top != nullptr && top->text == p.text;
+    exact += ok;
+    exact_no_province += top != nullptr && WithoutProvince(top->text) == WithoutProvince(p.text);
+    by_kind.Add(p.kind, ok);
+    by_province.Add(yardgate::common::SplitCodePoints(p.text)[0], ok);
+    // Every read the engine reports counts, not only the top one: a confident second read of
+    // another plate would open the barrier just the same.
+    for (const auto& read : r->plates) {
+      const bool right = read.text == p.text;
+      calibrated.push_back({read.confidence, right});
+      if (!read.frames.empty()) raw.push_back({read.frames[0].score, right});
+      if (read.auto_ok) {
+        ++auto_prec.confident;
+        auto_prec.right += right;
+        if (!right) std::printf("  WRONG AUTO %s: %s for %s (%.4f)\n", p.file.c_str(), read.text.c_str(), p.text.c_str(), read.confidence);
+      }
+    }
+    if (verbose && !ok) {
+      std::printf("  MISS %s truth %s:", p.file.c_str(), p.text.c_str());
+      for (const auto& read : r->plates) std::printf(" %s(%.3f)", read.text.c_str(), read.confidence);
+      std::printf("\n");
+    }
+  }
+  std::printf("plates-train %s: %d crops; exact %s; province ignored %s\n", split_name.c_str(), n,
+              Pct(exact, n).c_str(), Pct(exact_no_province, n).c_str());
+  std::printf("  by kind:%s\n  by province:%s\n", by_kind.Text().c_str(), by_province.Text().c_str());
+  std::printf("  auto reads precise %s (auto threshold %.4f)\n", auto_prec.Text().c_str(),
+              engine.options().auto_threshold);
+  std::printf("  reliability (every read reported, by calibrated confidence):\n%s",
+              yardgate::ocr::FormatReliabilityTable(yardgate::ocr::ReliabilityTable(calibrated)).c_str());
+  std::printf("  ms per crop median %.1f p95 %.1f\n", Percentile(ms, 0.5), Percentile(ms, 0.95));
+  if (!fit_out.empty()) {
+    const Calibration c = Calibration::Fit(raw);
+    std::ofstream(fit_out) << c.ToText();
+    std::printf("  wrote the calibration of %zu raw scores (%zu blocks) to %s\n", raw.size(),
+                c.blocks().size(), fit_out.c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   fs::path data;
   EngineOptions options;
   bool verbose = false;
+  std::string plates_train_split, fit_out;
+  fs::path plates_dir;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--data" && i + 1 < argc) {
@@ -85,12 +194,36 @@ int main(int argc, char** argv) {
       options.visit_budget_ms = std::atof(argv[++i]);
     } else if (a == "--auto-threshold" && i + 1 < argc) {
       options.auto_threshold = std::atof(argv[++i]);
+    } else if (a == "--plates-train" && i + 1 < argc) {
+      plates_train_split = argv[++i];
+    } else if (a == "--plates-dir" && i + 1 < argc) {
+      plates_dir = argv[++i];
+    } else if (a == "--fit-calibration" && i + 1 < argc) {
+      fit_out = argv[++i];
     } else if (a == "--verbose" || a == "-v") {
       verbose = true;
     } else {
-      std::cerr << "usage: ocr_eval [--data DIR] [--threads N] [--auto-threshold X] [--budget-ms MS] [--verbose]\n";
+      std::cerr << "usage: ocr_eval [--data DIR] [--threads N] [--auto-threshold X] [--budget-ms MS] [--verbose]\n"
+                   "       ocr_eval --plates-train train|calibration|held-out [--plates-dir DIR] [--fit-calibration FILE] [--verbose]\n";
       return 2;
     }
+  }
+  if (!plates_train_split.empty()) {
+    if (plates_dir.empty()) {
+      const char* src = std::getenv("YARDGATE_SOURCE_DIR");
+      plates_dir = fs::path(src != nullptr ? src : ".") / ".." / "shared" / "datasets" / "plates-train";
+    }
+    if (!fit_out.empty() && plates_train_split != "calibration") {
+      std::cerr << "ocr_eval: --fit-calibration only on --plates-train calibration\n";
+      return 2;
+    }
+    options.read_containers = false;
+    absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(options);
+    if (!engine.ok()) {
+      std::cerr << "ocr_eval: " << engine.status() << "\n";
+      return 1;
+    }
+    return EvalPlatesTrain(**engine, plates_dir, plates_train_split, fit_out, verbose);
   }
   if (data.empty()) {
     const char* src = std::getenv("YARDGATE_SOURCE_DIR");
