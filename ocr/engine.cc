@@ -88,26 +88,26 @@ bool MacauPattern(const std::string& t) {
 
 }  // namespace
 
-PlateKind PlateKindOf(const std::string& text) {
-  if (!common::IsValidPlate(text)) return PlateKind::kUnknown;
+PlateReadKind PlateReadKindOf(const std::string& text) {
+  if (!common::IsValidPlate(text)) return PlateReadKind::kUnknown;
   if (common::IsHongKongOrMacauPlate(text)) {
-    return MacauPattern(text) ? PlateKind::kMacau : PlateKind::kHongKong;
+    return MacauPattern(text) ? PlateReadKind::kMacau : PlateReadKind::kHongKong;
   }
-  if (absl::EndsWith(text, "挂")) return PlateKind::kTrailer;
-  if (absl::EndsWith(text, "港") || absl::EndsWith(text, "澳")) return PlateKind::kCrossBorder;
-  if (common::SplitCodePoints(text).size() == 8) return PlateKind::kNewEnergy;
-  return PlateKind::kMainland;
+  if (absl::EndsWith(text, "挂")) return PlateReadKind::kTrailer;
+  if (absl::EndsWith(text, "港") || absl::EndsWith(text, "澳")) return PlateReadKind::kCrossBorder;
+  if (common::SplitCodePoints(text).size() == 8) return PlateReadKind::kNewEnergy;
+  return PlateReadKind::kMainland;
 }
 
-const char* PlateKindName(PlateKind kind) {
+const char* PlateReadKindName(PlateReadKind kind) {
   switch (kind) {
-    case PlateKind::kMainland: return "mainland";
-    case PlateKind::kNewEnergy: return "new-energy";
-    case PlateKind::kTrailer: return "trailer";
-    case PlateKind::kCrossBorder: return "cross-border";
-    case PlateKind::kHongKong: return "hong-kong";
-    case PlateKind::kMacau: return "macau";
-    case PlateKind::kUnknown: return "unknown";
+    case PlateReadKind::kMainland: return "mainland";
+    case PlateReadKind::kNewEnergy: return "new-energy";
+    case PlateReadKind::kTrailer: return "trailer";
+    case PlateReadKind::kCrossBorder: return "cross-border";
+    case PlateReadKind::kHongKong: return "hong-kong";
+    case PlateReadKind::kMacau: return "macau";
+    case PlateReadKind::kUnknown: return "unknown";
   }
   return "unknown";
 }
@@ -352,7 +352,7 @@ absl::StatusOr<VisitReads> Engine::ReadVisit(const std::vector<FrameInput>& fram
   for (Fused& f : FuseObservations(plate_obs, popts)) {
     PlateRead p;
     p.text = f.text;
-    p.kind = PlateKindOf(f.text);
+    p.kind = PlateReadKindOf(f.text);
     p.confidence = f.valid ? f.confidence : 0;
     p.auto_ok = f.valid && p.confidence >= options_.auto_threshold;
     p.settlement = std::move(f.settlement);

@@ -101,7 +101,7 @@ struct ContainerRead {
 };
 
 // What kind of plate a text is, so that a booking can be found by any of a truck's plates.
-enum class PlateKind {
+enum class PlateReadKind {
   kMainland,     // 粤B12345 (blue or yellow)
   kNewEnergy,    // 沪AF71017 (green, eight characters)
   kTrailer,      // 粤B1234挂
@@ -110,13 +110,13 @@ enum class PlateKind {
   kMacau,        // MA1234 (M, a letter, four digits; such a text is taken as Macau)
   kUnknown,      // not a valid plate
 };
-PlateKind PlateKindOf(const std::string& text);
-const char* PlateKindName(PlateKind kind);  // "mainland", "new-energy", ... "unknown"
+PlateReadKind PlateReadKindOf(const std::string& text);
+const char* PlateReadKindName(PlateReadKind kind);  // "mainland", "new-energy", ... "unknown"
 
 struct PlateRead {
   std::string text;  // UTF-8: mainland plates province character first, e.g. "粤B12345",
                      // "粤Z1234港"; Hong Kong "AB1234"; Macau "MA1234"
-  PlateKind kind = PlateKind::kUnknown;
+  PlateReadKind kind = PlateReadKind::kUnknown;
   double confidence = 0;  // see above
   bool auto_ok = false;
   bool settled_by_expectation = false;  // !settlement.empty()

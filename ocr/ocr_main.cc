@@ -4,7 +4,8 @@
 //   yardgate-ocr --each [options] IMAGE...  one JSON object per image, one line each
 //
 // Options:
-//   --auto-threshold X     confidence at or above which a read is "auto" (default 0.9)
+//   --auto-threshold X     confidence at or above which a read is "auto" (default
+//                          kDefaultAutoThreshold, engine.h)
 //   --threads N            frames read in parallel (default 2)
 //   --debug-dir DIR        write intermediate crops and binarisations to DIR
 //   --plate-model FILE     the plate recogniser (default: models/plate_net.pt, see README)

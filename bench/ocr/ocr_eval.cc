@@ -6,6 +6,7 @@
 //
 //   ocr_eval [--data DIR] [--threads N] [--auto-threshold X] [--budget-ms MS] [--verbose]
 //   ocr_eval --plates-train SPLIT [--plates-dir DIR] [--fit-calibration FILE] [--verbose]
+//   ocr_eval --synthetic-plates N [--verbose]
 //
 // --plates-train reads one part (train, calibration, held-out; dev_set.h's fixed split) of the
 // real plate crops in ../shared/datasets/plates-train (or --plates-dir) through the engine,
@@ -13,6 +14,10 @@
 // exact with the province ignored, auto precision, the reliability table and ms per crop.
 // --fit-calibration FILE (only with --plates-train calibration) fits the plate confidence on
 // those reads' raw scores and writes the table (calibration.h) to FILE.
+// --synthetic-plates N reads N synthetic plate crops (Synthesizer::TrainingPlate, seeds from
+// 4,000,000,000 up, a range the trainer never draws from) through the engine and prints
+// exact per kind (mainland, new-energy, trailer, cross-border, Hong Kong, Macau; double-row
+// apart), for the kinds the real sets lack.
 //
 // Layout expected: DIR/containers/manifest.tsv and DIR/plates/manifest.tsv, tab-separated
 // "file<TAB>truth<TAB>origin" without header. Container frames are grouped into visits by the
@@ -34,6 +39,8 @@
 #include "common/plate_text.h"
 #include "ocr/calibration.h"
 #include "ocr/dev_set.h"
+#include "ocr/synth.h"
+#include "opencv2/imgcodecs.hpp"
 #include "ocr/engine.h"
 
 namespace {
@@ -176,6 +183,48 @@ int EvalPlatesTrain(Engine& engine, const fs::path& dir, const std::string& spli
   return 0;
 }
 
+int EvalSyntheticPlates(Engine& engine, int n, bool verbose) {
+  absl::StatusOr<std::unique_ptr<yardgate::ocr::Synthesizer>> synth = yardgate::ocr::Synthesizer::Create();
+  if (!synth.ok()) {
+    std::cerr << "ocr_eval: " << synth.status() << "\n";
+    return 1;
+  }
+  Tally by_kind;
+  int exact = 0;
+  Precision auto_prec;
+  std::vector<ScoredRead> calibrated;
+  for (int i = 0; i < n; ++i) {
+    const yardgate::ocr::SynthImage img = (*synth)->TrainingPlate(4000000000u + static_cast<uint32_t>(i));
+    std::vector<uchar> png;
+    cv::imencode(".png", img.bgr, png);
+    absl::StatusOr<VisitReads> r = engine.ReadVisit({{"synthetic.png", "", std::string(png.begin(), png.end())}}, {});
+    if (!r.ok()) {
+      std::printf("  synthetic %d: error %s\n", i, r.status().ToString().c_str());
+      continue;
+    }
+    const bool ok = !r->plates.empty() && r->plates[0].text == img.truth;
+    exact += ok;
+    std::string kind = yardgate::ocr::PlateReadKindName(yardgate::ocr::PlateReadKindOf(img.truth));
+    if (img.double_row) kind += "/double-row";
+    by_kind.Add(kind, ok);
+    for (const auto& read : r->plates) {
+      calibrated.push_back({read.confidence, read.text == img.truth});
+      if (!read.auto_ok) continue;
+      ++auto_prec.confident;
+      auto_prec.right += read.text == img.truth;
+    }
+    if (verbose && !ok) {
+      std::printf("  MISS synthetic %d (%s) truth %s: %s\n", i, kind.c_str(), img.truth.c_str(),
+                  r->plates.empty() ? "-" : r->plates[0].text.c_str());
+    }
+  }
+  std::printf("synthetic plates: exact %s\n  by kind:%s\n  auto reads precise %s\n", Pct(exact, n).c_str(),
+              by_kind.Text().c_str(), auto_prec.Text().c_str());
+  std::printf("  reliability (every read reported):\n%s",
+              yardgate::ocr::FormatReliabilityTable(yardgate::ocr::ReliabilityTable(calibrated)).c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -183,6 +232,7 @@ int main(int argc, char** argv) {
   EngineOptions options;
   bool verbose = false;
   std::string plates_train_split, fit_out;
+  int synthetic_plates = 0;
   fs::path plates_dir;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -196,6 +246,8 @@ int main(int argc, char** argv) {
       options.auto_threshold = std::atof(argv[++i]);
     } else if (a == "--plates-train" && i + 1 < argc) {
       plates_train_split = argv[++i];
+    } else if (a == "--synthetic-plates" && i + 1 < argc) {
+      synthetic_plates = std::atoi(argv[++i]);
     } else if (a == "--plates-dir" && i + 1 < argc) {
       plates_dir = argv[++i];
     } else if (a == "--fit-calibration" && i + 1 < argc) {
@@ -204,9 +256,19 @@ int main(int argc, char** argv) {
       verbose = true;
     } else {
       std::cerr << "usage: ocr_eval [--data DIR] [--threads N] [--auto-threshold X] [--budget-ms MS] [--verbose]\n"
-                   "       ocr_eval --plates-train train|calibration|held-out [--plates-dir DIR] [--fit-calibration FILE] [--verbose]\n";
+                   "       ocr_eval --plates-train train|calibration|held-out [--plates-dir DIR] [--fit-calibration FILE] [--verbose]\n"
+                   "       ocr_eval --synthetic-plates N [--verbose]\n";
       return 2;
     }
+  }
+  if (synthetic_plates > 0) {
+    options.read_containers = false;
+    absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(options);
+    if (!engine.ok()) {
+      std::cerr << "ocr_eval: " << engine.status() << "\n";
+      return 1;
+    }
+    return EvalSyntheticPlates(**engine, synthetic_plates, verbose);
   }
   if (!plates_train_split.empty()) {
     if (plates_dir.empty()) {
