@@ -116,9 +116,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& opti
   if (options.threads < 1 || options.threads > 64) {
     return absl::InvalidArgumentError(absl::StrCat("threads must be 1..64, got ", options.threads));
   }
-  if (options.auto_threshold < 0 || options.auto_threshold > 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("auto_threshold must be in [0,1], got ", options.auto_threshold));
+  for (double t : {options.auto_threshold, options.container_auto_threshold}) {
+    if (t < 0 || t > 1) {
+      return absl::InvalidArgumentError(absl::StrCat("auto thresholds must be in [0,1], got ", t));
+    }
   }
   if (!options.debug_dir.empty()) {
     std::error_code ec;
@@ -340,7 +341,7 @@ absl::StatusOr<VisitReads> Engine::ReadVisit(const std::vector<FrameInput>& fram
     c.confidence = c.check_digit_ok ? f.confidence : std::min(f.confidence, 0.3);
     c.check_digit_blind = c.check_digit_ok && f.check_blind;
     c.auto_ok = c.check_digit_ok && !c.check_digit_blind &&
-                c.confidence >= options_.auto_threshold;
+                c.confidence >= options_.container_auto_threshold;
     c.settlement = std::move(f.settlement);
     c.settled_by_expectation = !c.settlement.empty();
     c.frames = std::move(f.frames);

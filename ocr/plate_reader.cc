@@ -87,8 +87,11 @@ std::vector<Candidate> Locate(const cv::Mat& bgr) {
   std::vector<Candidate> out;
   const double aspect = static_cast<double>(bgr.cols) / bgr.rows;
   // Down to 1.3:1 a small image may be a double-row plate cut out with loose margins; below
-  // 1.6:1 it may as well be a small scene, so the locator looks at it too.
-  if (bgr.cols <= 400 && aspect > 1.3 && aspect < 6) {
+  // 1.6:1 it may as well be a small scene, so the locator looks at it too. An image of 2.2:1
+  // or longer is no camera's scene, so a large one is a plate crop too (LPR cameras and crop
+  // tools hand out plates over 1,000 pixels wide).
+  const bool plate_shaped = aspect >= 2.2 && aspect < 6 && bgr.cols <= 1280;
+  if ((bgr.cols <= 400 && aspect > 1.3 && aspect < 6) || plate_shaped) {
     Candidate c;
     c.box = cv::Rect(0, 0, bgr.cols, bgr.rows);
     c.rect = cv::RotatedRect(cv::Point2f(bgr.cols / 2.0f, bgr.rows / 2.0f),
@@ -96,7 +99,7 @@ std::vector<Candidate> Locate(const cv::Mat& bgr) {
     c.tight = true;
     c.score = std::numeric_limits<double>::max();
     out.push_back(c);
-    if (aspect >= 1.6) return out;
+    if (aspect >= 1.6) return out;  // 2.2:1 and longer always
   }
   // Work on a copy no wider than 1280 pixels.
   const double scale = std::min(1.0, 1280.0 / bgr.cols);

@@ -4,7 +4,8 @@
 //               confident ("auto") reads, median / p95 ms per frame and per visit;
 //   plates:     plates exactly right, precision of confident reads, median / p95 ms.
 //
-//   ocr_eval [--data DIR] [--threads N] [--auto-threshold X] [--budget-ms MS] [--verbose]
+//   ocr_eval [--data DIR] [--threads N] [--auto-threshold X] [--container-auto-threshold X]
+//            [--budget-ms MS] [--verbose]
 //   ocr_eval --plates-train SPLIT [--plates-dir DIR] [--fit-calibration FILE] [--verbose]
 //   ocr_eval --synthetic-plates N [--verbose]
 //
@@ -130,12 +131,14 @@ int EvalPlatesTrain(Engine& engine, const fs::path& dir, const std::string& spli
   Tally by_kind, by_province;
   Precision auto_prec;
   std::vector<ScoredRead> calibrated, raw;
-  std::vector<double> ms;
+  std::vector<double> ms, cpu_ms;
   for (size_t i = 0; i < plates.size(); ++i) {
     if (yardgate::ocr::PlateSplitName(split[i]) != split_name) continue;
     const LabelledPlate& p = plates[i];
     FrameInput f{p.file, "", ReadFileBytes(dir / p.file)};
+    const double cpu0 = CpuMs();
     absl::StatusOr<VisitReads> r = engine.ReadVisit({f}, {});
+    cpu_ms.push_back(CpuMs() - cpu0);
     if (!r.ok()) {
       std::printf("  %s: error %s\n", p.file.c_str(), r.status().ToString().c_str());
       continue;
@@ -173,7 +176,9 @@ int EvalPlatesTrain(Engine& engine, const fs::path& dir, const std::string& spli
               engine.options().auto_threshold);
   std::printf("  reliability (every read reported, by calibrated confidence):\n%s",
               yardgate::ocr::FormatReliabilityTable(yardgate::ocr::ReliabilityTable(calibrated)).c_str());
-  std::printf("  ms per crop median %.1f p95 %.1f\n", Percentile(ms, 0.5), Percentile(ms, 0.95));
+  std::printf("  ms per crop median %.1f p95 %.1f; CPU ms per crop median %.1f p95 %.1f\n",
+              Percentile(ms, 0.5), Percentile(ms, 0.95), Percentile(cpu_ms, 0.5),
+              Percentile(cpu_ms, 0.95));
   if (!fit_out.empty()) {
     const Calibration c = Calibration::Fit(raw);
     std::ofstream(fit_out) << c.ToText();
@@ -244,6 +249,8 @@ int main(int argc, char** argv) {
       options.visit_budget_ms = std::atof(argv[++i]);
     } else if (a == "--auto-threshold" && i + 1 < argc) {
       options.auto_threshold = std::atof(argv[++i]);
+    } else if (a == "--container-auto-threshold" && i + 1 < argc) {
+      options.container_auto_threshold = std::atof(argv[++i]);
     } else if (a == "--plates-train" && i + 1 < argc) {
       plates_train_split = argv[++i];
     } else if (a == "--synthetic-plates" && i + 1 < argc) {
@@ -255,7 +262,7 @@ int main(int argc, char** argv) {
     } else if (a == "--verbose" || a == "-v") {
       verbose = true;
     } else {
-      std::cerr << "usage: ocr_eval [--data DIR] [--threads N] [--auto-threshold X] [--budget-ms MS] [--verbose]\n"
+      std::cerr << "usage: ocr_eval [--data DIR] [--threads N] [--auto-threshold X] [--container-auto-threshold X] [--budget-ms MS] [--verbose]\n"
                    "       ocr_eval --plates-train train|calibration|held-out [--plates-dir DIR] [--fit-calibration FILE] [--verbose]\n"
                    "       ocr_eval --synthetic-plates N [--verbose]\n";
       return 2;
@@ -300,8 +307,9 @@ int main(int argc, char** argv) {
     std::cerr << "ocr_eval: " << engine.status() << "\n";
     return 1;
   }
-  std::printf("data set %s, auto threshold %.2f, threads %d, visit budget %.0f ms\n",
-              data.c_str(), options.auto_threshold, options.threads, options.visit_budget_ms);
+  std::printf("data set %s, auto threshold plates %.4f containers %.4f, threads %d, visit budget %.0f ms\n",
+              data.c_str(), options.auto_threshold, options.container_auto_threshold, options.threads,
+              options.visit_budget_ms);
 
   // Containers.
   const fs::path cdir = data / "containers";
@@ -312,6 +320,7 @@ int main(int argc, char** argv) {
     // Frames, one at a time.
     int frames_right = 0, frames_top_right = 0;
     Precision frame_prec;
+    std::vector<ScoredRead> frame_scored, visit_scored;
     std::vector<double> frame_ms, frame_cpu;
     for (const DevSetItem& it : citems) {
       FrameInput f{it.file, "", ReadFileBytes(cdir / it.file)};
@@ -332,6 +341,7 @@ int main(int argc, char** argv) {
       std::set<std::string> visit_truth;
       for (const DevSetItem& v : visits[DevSetVisit(it.file)]) visit_truth.insert(v.truth);
       for (const auto& c : r->containers) {
+        frame_scored.push_back({c.confidence, visit_truth.count(c.number) > 0});
         if (!c.auto_ok) continue;
         ++frame_prec.confident;
         if (visit_truth.count(c.number) > 0) ++frame_prec.right;
@@ -371,6 +381,7 @@ int main(int argc, char** argv) {
       visit_ms.push_back(r->elapsed_ms);
       std::set<std::string> read;
       for (const auto& c : r->containers) {
+        visit_scored.push_back({c.confidence, truth.count(c.number) > 0});
         if (c.check_digit_ok) read.insert(c.number);
         if (c.auto_ok) {
           ++visit_prec.confident;
@@ -394,6 +405,10 @@ int main(int argc, char** argv) {
                 Pct(frames_top_right, citems.size()).c_str());
     std::printf("containers: confident reads precise: frames %s, visits %s\n",
                 frame_prec.Text().c_str(), visit_prec.Text().c_str());
+    std::printf("containers: reliability of every read, frames one at a time:\n%s",
+                yardgate::ocr::FormatReliabilityTable(yardgate::ocr::ReliabilityTable(frame_scored)).c_str());
+    std::printf("containers: reliability of every read, visits:\n%s",
+                yardgate::ocr::FormatReliabilityTable(yardgate::ocr::ReliabilityTable(visit_scored)).c_str());
     std::printf("containers: ms per frame median %.0f p95 %.0f; ms per visit median %.0f p95 %.0f\n",
                 Percentile(frame_ms, 0.5), Percentile(frame_ms, 0.95), Percentile(visit_ms, 0.5),
                 Percentile(visit_ms, 0.95));
@@ -413,6 +428,7 @@ int main(int argc, char** argv) {
     int exact = 0;
     Precision prec;
     std::vector<double> ms;
+    std::vector<ScoredRead> scored;
     for (const DevSetItem& it : pitems) {
       FrameInput f{it.file, "", ReadFileBytes(pdir / it.file)};
       absl::StatusOr<VisitReads> r = (*engine)->ReadVisit({f}, {});
@@ -424,6 +440,7 @@ int main(int argc, char** argv) {
       const bool ok = !r->plates.empty() && r->plates[0].text == it.truth;
       exact += ok;
       for (const auto& p : r->plates) {
+        scored.push_back({p.confidence, p.text == it.truth});
         if (!p.auto_ok) continue;
         ++prec.confident;
         prec.right += p.text == it.truth;
@@ -442,6 +459,8 @@ int main(int argc, char** argv) {
     std::printf("plates: exact %s; confident reads precise %s; ms per image median %.0f p95 %.0f\n",
                 Pct(exact, pitems.size()).c_str(), prec.Text().c_str(), Percentile(ms, 0.5),
                 Percentile(ms, 0.95));
+    std::printf("plates: reliability of every read:\n%s",
+                yardgate::ocr::FormatReliabilityTable(yardgate::ocr::ReliabilityTable(scored)).c_str());
   }
   return 0;
 }
