@@ -344,6 +344,7 @@ absl::StatusOr<VisitReads> Engine::ReadVisit(const std::vector<FrameInput>& fram
                 c.confidence >= options_.container_auto_threshold;
     c.settlement = std::move(f.settlement);
     c.settled_by_expectation = !c.settlement.empty();
+    c.settlement.sure = c.settled_by_expectation && c.auto_ok;
     c.frames = std::move(f.frames);
     out.containers.push_back(std::move(c));
   }
@@ -358,6 +359,7 @@ absl::StatusOr<VisitReads> Engine::ReadVisit(const std::vector<FrameInput>& fram
     p.auto_ok = f.valid && p.confidence >= options_.auto_threshold;
     p.settlement = std::move(f.settlement);
     p.settled_by_expectation = !p.settlement.empty();
+    p.settlement.sure = p.settled_by_expectation && p.auto_ok;
     p.frames = std::move(f.frames);
     out.plates.push_back(std::move(p));
   }

@@ -69,6 +69,11 @@ struct Settlement {
   // other character was sure (kSettleSureAtLeast or more), and no frame read another valid
   // text with confidence; the sentence says so with the figures.
   std::string reason;
+  // The engine's word that the settlement itself is sure enough to open the barrier on: the
+  // recogniser's own probability for the expected text, calibrated, clears the same auto
+  // threshold an exact read must clear (and, for a container, no check-digit-blind character
+  // stands unresolved). For a settled read, auto_ok == sure.
+  bool sure = false;
   bool empty() const { return characters.empty(); }
 };
 

@@ -32,7 +32,8 @@ std::string SettlementToJson(const Settlement& s) {
                     ",\"read_probability\":", Number(c.read_probability),
                     ",\"expected_probability\":", Number(c.expected_probability), "}");
   }
-  absl::StrAppend(&out, "],\"reason\":", common::JsonString(s.reason), "}");
+  absl::StrAppend(&out, "],\"reason\":", common::JsonString(s.reason),
+                  ",\"sure\":", s.sure ? "true" : "false", "}");
   return out;
 }
 

@@ -5,7 +5,7 @@
 //    "plates":[{"text","kind","confidence","auto","settlement","frames":[...]}],
 //    "elapsed_ms"}
 // "settlement" is null, or {"characters":[{"position","read","expected","read_probability",
-// "expected_probability"}],"reason"} (engine.h's Settlement).
+// "expected_probability"}],"reason","sure"} (engine.h's Settlement).
 // Plain functions, safe from any thread.
 #ifndef YARDGATE_OCR_JSON_H_
 #define YARDGATE_OCR_JSON_H_

@@ -31,7 +31,7 @@ TEST(VisitReadsToJson, Shape) {
             "\"plates\":[{\"text\":\"粤B12345\",\"kind\":\"mainland\",\"confidence\":0.5,"
             "\"auto\":false,\"settlement\":{\"characters\":[{\"position\":4,\"read\":\"8\","
             "\"expected\":\"3\",\"read_probability\":0.55,\"expected_probability\":0.4}],"
-            "\"reason\":\"why\"},\"frames\":[]}],\"elapsed_ms\":12.5}");
+            "\"reason\":\"why\",\"sure\":false},\"frames\":[]}],\"elapsed_ms\":12.5}");
 }
 
 }  // namespace
