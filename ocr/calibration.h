@@ -3,9 +3,11 @@
 // reliability table that checks it on reads that were never fitted on.
 //
 // The map is monotone (isotonic regression, pool-adjacent-violators): a higher score never
-// means a lower probability. Each block of pooled reads gets (right + 0.5) / (count + 1), so
-// that a block needs about 500 reads without an error before it says 0.999, and a small
-// block is never certain.
+// means a lower probability. Each block of pooled reads gets the one-sided 95 % lower bound
+// (Wilson) of its share right, not the share itself: where the barrier opens, an estimate a
+// few hundred reads cannot support must not be believed (532 of 532 right says 0.995, not
+// 1; saying 0.999 takes about 2,700 reads without an error), and a small block is never
+// certain.
 //
 // Plain values and functions, safe from any thread once built.
 //

@@ -22,8 +22,9 @@ TEST(Calibration, FitIsMonotoneAndMatchesTheShareRight) {
     EXPECT_GE(c.Probability(s), last) << s;
     last = c.Probability(s);
   }
-  EXPECT_NEAR(c.Probability(0.5), 0.25, 0.06);
-  EXPECT_NEAR(c.Probability(0.9), 0.81, 0.06);
+  // A little under the true share (a lower bound), never above it by much.
+  EXPECT_NEAR(c.Probability(0.5), 0.25, 0.07);
+  EXPECT_NEAR(c.Probability(0.9), 0.81, 0.07);
   EXPECT_EQ(c.Probability(-1), 0);
 }
 
@@ -32,7 +33,8 @@ TEST(Calibration, SmallPerfectBlocksAreNotCertain) {
   for (int i = 0; i < 10; ++i) reads.push_back({0.2, false});
   for (int i = 0; i < 40; ++i) reads.push_back({0.9, true});
   const Calibration c = Calibration::Fit(reads);
-  EXPECT_NEAR(c.Probability(0.95), 40.5 / 41, 1e-9);
+  // 40 of 40 right: the 95 % lower bound, about 0.937.
+  EXPECT_NEAR(c.Probability(0.95), 0.937, 0.002);
   EXPECT_LT(c.Probability(0.95), 0.999);
   EXPECT_LT(c.Probability(0.3), 0.1);
 }

@@ -350,6 +350,7 @@ absl::StatusOr<VisitReads> Engine::ReadVisit(const std::vector<FrameInput>& fram
   }
   out.containers = WithoutPhantomBoxes(std::move(out.containers), options_.max_containers);
   FusionOptions popts;
+  popts.max_single_frame = 1;  // a calibrated frame is already worth what it says
   popts.max_valid = 3;  // a cross-border truck's mainland and Hong Kong / Macau plates, a trailer's
   for (Fused& f : FuseObservations(plate_obs, popts)) {
     PlateRead p;

@@ -165,7 +165,10 @@ int EvalPlatesTrain(Engine& engine, const fs::path& dir, const std::string& spli
     }
     if (verbose && !ok) {
       std::printf("  MISS %s truth %s:", p.file.c_str(), p.text.c_str());
-      for (const auto& read : r->plates) std::printf(" %s(%.3f)", read.text.c_str(), read.confidence);
+      for (const auto& read : r->plates) {
+        std::printf(" %s(%.4f, score %.4f)", read.text.c_str(), read.confidence,
+                    read.frames.empty() ? 0.0 : read.frames[0].score);
+      }
       std::printf("\n");
     }
   }
