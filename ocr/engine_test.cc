@@ -40,9 +40,11 @@ std::filesystem::path SharedDataset(const std::string& name) {
 // ../shared/datasets/ocr-dev/<kind>.
 std::filesystem::path DevSetDir(const std::string& kind) { return SharedDataset("ocr-dev") / kind; }
 
-// DevSetPlatesFloor's floor, in percent of the dev plates read exactly: the issue's target
-// (27 of the 30 are read exactly, so one plate of slack).
-constexpr int kDevPlatesFloorPercent = 85;
+// DevSetPlatesFloor's floor, in percent of the dev plates read exactly: 29 of the 30 are
+// (issue 12's target is 95 %), so one plate of slack.
+constexpr int kDevPlatesFloorPercent = 93;
+// PlatesTrainHeldOutFloor's: 96.3 % of the whole held-out part is read exactly (ocr_eval), and
+// the quarter this test reads is smaller, so three points of slack.
 constexpr int kPlatesTrainHeldOutFloorPercent = 93;
 
 class EngineTest : public ::testing::Test {
@@ -361,7 +363,7 @@ int LetterValue(char c) {
 // valid) must never be settled to the booking.
 TEST_F(EngineTest, ContainerImpostorIsNeverSettledToTheBooking) {
   int checked = 0;
-  for (uint32_t seed = 51; seed < 57; ++seed) {
+  for (uint32_t seed = 51; seed < 54; ++seed) {
     SynthImage img = synth_->Container(Spec(seed, ContainerLayout::kOneLine));
     // Booked: the same number with one owner letter 11 letter values away (M for C, W for M),
     // which keeps the check digit valid; or a serial digit changed and the check digit redone.
@@ -395,13 +397,13 @@ TEST_F(EngineTest, ContainerImpostorIsNeverSettledToTheBooking) {
       EXPECT_NEAR(c->confidence, read->confidence, 1e-9) << "an appointment never changes a confidence";
     }
   }
-  EXPECT_GE(checked, 6);
+  EXPECT_GE(checked, 3);
 }
 
 // Issue 12: a plate one character off the booked plate must never be settled to it.
 TEST_F(EngineTest, PlateImpostorOneCharacterOffIsNeverSettled) {
   int checked = 0;
-  for (uint32_t seed = 70; seed < 82; ++seed) {
+  for (uint32_t seed = 70; seed < 78; ++seed) {
     PlateSpec spec;
     spec.seed = seed;
     spec.tight_crop = seed % 2 == 0;
@@ -432,7 +434,7 @@ TEST_F(EngineTest, PlateImpostorOneCharacterOffIsNeverSettled) {
       }
     }
   }
-  EXPECT_GE(checked, 15);
+  EXPECT_GE(checked, 10);
 }
 
 TEST_F(EngineTest, ConcurrentVisits) {
@@ -501,7 +503,7 @@ TEST_F(EngineTest, DevSetPlatesFloor) {
 }
 
 // The held-out part of ../shared/datasets/plates-train (dev_set.h's fixed split, never trained
-// or calibrated on), every other row to keep the test short: a floor under the bench figure
+// or calibrated on), every fourth row to keep the test short: a floor under the bench figure
 // (`ocr_eval --plates-train held-out`), and no wrong auto read.
 TEST_F(EngineTest, PlatesTrainHeldOutFloor) {
   const std::filesystem::path dir = SharedDataset("plates-train");
@@ -510,7 +512,7 @@ TEST_F(EngineTest, PlatesTrainHeldOutFloor) {
   const std::vector<PlateSplit> split = SplitLabelledPlates(plates);
   int total = 0, exact = 0, wrong_auto = 0, held_out = 0;
   for (size_t i = 0; i < plates.size(); ++i) {
-    if (split[i] != PlateSplit::kHeldOut || held_out++ % 2 != 0) continue;
+    if (split[i] != PlateSplit::kHeldOut || held_out++ % 4 != 0) continue;
     absl::StatusOr<VisitReads> r =
         engine_->ReadVisit({{plates[i].file, "", ReadFileBytes(dir / plates[i].file)}}, {});
     ASSERT_TRUE(r.ok()) << plates[i].file << ": " << r.status();
@@ -518,7 +520,7 @@ TEST_F(EngineTest, PlatesTrainHeldOutFloor) {
     if (!r->plates.empty()) exact += r->plates[0].text == plates[i].text;
     for (const PlateRead& p : r->plates) wrong_auto += p.auto_ok && p.text != plates[i].text;
   }
-  std::printf("plates-train held-out (every other): %d/%d exact\n", exact, total);
+  std::printf("plates-train held-out (every fourth): %d/%d exact\n", exact, total);
   EXPECT_GE(exact * 100, total * kPlatesTrainHeldOutFloorPercent) << exact << "/" << total;
   EXPECT_EQ(wrong_auto, 0);
 }
