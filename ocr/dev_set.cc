@@ -10,31 +10,37 @@
 
 namespace yardgate::ocr {
 
-std::vector<DevSetItem> ReadDevSetManifest(const std::filesystem::path& dir) {
-  std::vector<DevSetItem> out;
+namespace {
+
+// The first `n` tab-separated fields of each line of dir/manifest.tsv that has a file and a
+// truth (missing fields are empty).
+std::vector<std::vector<std::string>> ManifestRows(const std::filesystem::path& dir, size_t n) {
+  std::vector<std::vector<std::string>> out;
   std::ifstream in(dir / "manifest.tsv");
   std::string line;
   while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    DevSetItem item;
-    std::getline(fields, item.file, '\t');
-    std::getline(fields, item.truth, '\t');
-    if (!item.file.empty() && !item.truth.empty()) out.push_back(std::move(item));
+    std::istringstream stream(line);
+    std::vector<std::string> fields(n);
+    for (std::string& f : fields) std::getline(stream, f, '\t');
+    if (!fields[0].empty() && !fields[1].empty()) out.push_back(std::move(fields));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<DevSetItem> ReadDevSetManifest(const std::filesystem::path& dir) {
+  std::vector<DevSetItem> out;
+  for (std::vector<std::string>& f : ManifestRows(dir, 2)) {
+    out.push_back({std::move(f[0]), std::move(f[1])});
   }
   return out;
 }
 
 std::vector<LabelledPlate> ReadLabelledPlates(const std::filesystem::path& dir) {
   std::vector<LabelledPlate> out;
-  std::ifstream in(dir / "manifest.tsv");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    LabelledPlate p;
-    std::getline(fields, p.file, '\t');
-    std::getline(fields, p.text, '\t');
-    std::getline(fields, p.kind, '\t');
-    if (!p.file.empty() && !p.text.empty()) out.push_back(std::move(p));
+  for (std::vector<std::string>& f : ManifestRows(dir, 3)) {
+    out.push_back({std::move(f[0]), std::move(f[1]), std::move(f[2])});
   }
   return out;
 }

@@ -271,15 +271,13 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (synthetic_plates > 0) {
-    options.read_containers = false;
-    absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(options);
-    if (!engine.ok()) {
-      std::cerr << "ocr_eval: " << engine.status() << "\n";
-      return 1;
-    }
-    return EvalSyntheticPlates(**engine, synthetic_plates, verbose);
+  if (synthetic_plates > 0 || !plates_train_split.empty()) options.read_containers = false;
+  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(options);
+  if (!engine.ok()) {
+    std::cerr << "ocr_eval: " << engine.status() << "\n";
+    return 1;
   }
+  if (synthetic_plates > 0) return EvalSyntheticPlates(**engine, synthetic_plates, verbose);
   if (!plates_train_split.empty()) {
     if (plates_dir.empty()) {
       const char* src = std::getenv("YARDGATE_SOURCE_DIR");
@@ -289,12 +287,6 @@ int main(int argc, char** argv) {
       std::cerr << "ocr_eval: --fit-calibration only on --plates-train calibration\n";
       return 2;
     }
-    options.read_containers = false;
-    absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(options);
-    if (!engine.ok()) {
-      std::cerr << "ocr_eval: " << engine.status() << "\n";
-      return 1;
-    }
     return EvalPlatesTrain(**engine, plates_dir, plates_train_split, fit_out, verbose);
   }
   if (data.empty()) {
@@ -303,11 +295,6 @@ int main(int argc, char** argv) {
   }
   if (!fs::exists(data)) {
     std::cerr << "ocr_eval: no data set at " << data << "\n";
-    return 1;
-  }
-  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(options);
-  if (!engine.ok()) {
-    std::cerr << "ocr_eval: " << engine.status() << "\n";
     return 1;
   }
   std::printf("data set %s, auto threshold plates %.4f containers %.4f, threads %d, visit budget %.0f ms\n",
