@@ -13,6 +13,7 @@ packages=(
   libopencv-dev libtorch-dev
   libmodbus-dev
   libcpp-httplib-dev
+  openssl libssl-dev
   fonts-dejavu-core fonts-liberation fonts-wqy-zenhei
   fonts-opendin fonts-roboto-unhinted fonts-droid-fallback fonts-noto-cjk
 )

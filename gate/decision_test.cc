@@ -5,7 +5,7 @@
 namespace yardgate::gate {
 namespace {
 
-constexpr int64_t kNow = 1'700'000'000'000;
+const absl::Time kNow = absl::FromUnixSeconds(1'700'000'000);
 
 class DecisionTest : public ::testing::Test {
  protected:
@@ -13,14 +13,28 @@ class DecisionTest : public ::testing::Test {
     appointment_.id = "A1";
     appointment_.plate = "粤B12345";
     appointment_.direction = Direction::kIn;
-    appointment_.containers.push_back(
-        {"CSQU3054383", TransactionType::kReceiveExport, "", false});
+    appointment_.containers.push_back(Move("CSQU3054383", TransactionType::kReceiveExport));
     input_.visit_id = "V1";
     input_.direction = Direction::kIn;
-    input_.now_ms = kNow;
-    input_.plate = FieldRead{"粤B12345", 0.99, "ocr"};
-    input_.containers.push_back({"CSQU3054383", 0.98, "ocr"});
+    input_.now = kNow;
+    input_.plates.push_back(Read("粤B12345", 0.99));
+    input_.containers.push_back(Read("CSQU3054383", 0.98));
     input_.appointments.push_back(appointment_);
+  }
+
+  static FieldRead Read(const std::string& text, double confidence) {
+    FieldRead r;
+    r.text = text;
+    r.confidence = confidence;
+    r.source = "ocr";
+    return r;
+  }
+  static ContainerMove Move(const std::string& number, TransactionType type, bool release_required = false) {
+    ContainerMove m;
+    m.container_number = number;
+    m.transaction_type = type;
+    m.customs_release_required = release_required;
+    return m;
   }
 
   std::vector<ReasonCode> Codes(const DecisionOutcome& outcome) {
@@ -43,7 +57,7 @@ TEST_F(DecisionTest, MatchingVisitOpens) {
 }
 
 TEST_F(DecisionTest, PlateIsNormalizedBeforeMatching) {
-  input_.plate->text = "粤b·12345";
+  input_.plates[0].text = "粤b·12345";
   EXPECT_EQ(Decide(input_, policy_).verdict, Verdict::kOpen);
 }
 
@@ -58,7 +72,7 @@ TEST_F(DecisionTest, WrongCheckDigitIsTroubleNamingTheContainer) {
 }
 
 TEST_F(DecisionTest, MissingPlateIsTrouble) {
-  input_.plate.reset();
+  input_.plates.clear();
   const DecisionOutcome out = Decide(input_, policy_);
   EXPECT_EQ(out.verdict, Verdict::kTrouble);
   EXPECT_EQ(Codes(out)[0], ReasonCode::kNoPlate);
@@ -75,7 +89,7 @@ TEST_F(DecisionTest, AppointmentForOtherDirectionDoesNotCount) {
 }
 
 TEST_F(DecisionTest, WrongPlateWithAppointedContainerIsPlateMismatch) {
-  input_.plate->text = "粤B99999";
+  input_.plates[0].text = "粤B99999";
   EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kPlateMismatch});
 }
 
@@ -99,7 +113,7 @@ TEST_F(DecisionTest, LowConfidenceReadIsTrouble) {
 }
 
 TEST_F(DecisionTest, OutsideWindowIsTrouble) {
-  input_.appointments[0].window_start_ms = kNow + 3'600'000;
+  input_.appointments[0].window_start = kNow + absl::Hours(1);
   EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kOutsideTimeWindow});
 }
 
@@ -119,8 +133,8 @@ TEST_F(DecisionTest, OutGateChecksCustomsOnlyForWhatLeaves) {
   // At the out-gate the export box it dropped is in the yard: its hold is not this truck's.
   input_.direction = Direction::kOut;
   input_.appointments[0].direction = Direction::kOut;
-  input_.appointments[0].containers.push_back({"TGHU1643396", TransactionType::kDeliverImport, "", true});
-  input_.containers = {{"TGHU1643396", 0.99, "ocr"}};
+  input_.appointments[0].containers.push_back(Move("TGHU1643396", TransactionType::kDeliverImport, true));
+  input_.containers = {Read("TGHU1643396", 0.99)};
   input_.customs["CSQU3054383"] = CustomsStatus::kHeld;
   input_.customs["TGHU1643396"] = CustomsStatus::kReleased;
   EXPECT_EQ(Decide(input_, policy_).verdict, Verdict::kOpen);
@@ -137,12 +151,12 @@ TEST_F(DecisionTest, SealChecks) {
   input_.appointments[0].containers[0].seal_id = "EL1";
   EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kSealMissing});
 
-  SealView seal{"EL1", SealState::kArrived, {}, "粤B12345", {"CSQU3054383"}};
+  SealView seal{"EL1", SealCondition::kArrived, {}, "粤B12345", {"CSQU3054383"}};
   input_.seals = {seal};
   EXPECT_EQ(Decide(input_, policy_).verdict, Verdict::kOpen);
 
   input_.seals[0].open_alarms = {"rope_cut"};
-  input_.seals[0].state = SealState::kAlarm;
+  input_.seals[0].condition = SealCondition::kAlarm;
   EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kSealAlarm});
 
   input_.seals = {seal};
@@ -150,12 +164,12 @@ TEST_F(DecisionTest, SealChecks) {
   EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kSealMismatch});
 
   input_.seals = {seal};
-  input_.seals[0].state = SealState::kUnlocked;
+  input_.seals[0].condition = SealCondition::kUnlocked;
   EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kSealNotArrived});
 }
 
 TEST_F(DecisionTest, SealBoundToContainerIsCheckedEvenIfNotAppointed) {
-  input_.seals = {SealView{"EL9", SealState::kAlarm, {"tamper"}, "粤B12345", {"CSQU3054383"}}};
+  input_.seals = {SealView{"EL9", SealCondition::kAlarm, {"tamper"}, "粤B12345", {"CSQU3054383"}}};
   EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kSealAlarm});
 }
 
@@ -184,6 +198,81 @@ TEST_F(DecisionTest, RiskDrawIsReproducibleAndRespectsRatio) {
   policy_.company_inspection_ratio["TRUSTED"] = 0.0;
   input_.appointments[0].company = "TRUSTED";
   EXPECT_EQ(Decide(input_, policy_).verdict, Verdict::kOpen);
+}
+
+TEST_F(DecisionTest, UnknownSealConditionFailsClosed) {
+  input_.seals = {SealView{"EL1", SealCondition::kUnknown, {}, "粤B12345", {"CSQU3054383"}}};
+  EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kSealNotArrived});
+}
+
+// Issue 14, defect 1: a customs status the gate does not know must hold the box, never
+// replace a hold with a pass.
+TEST_F(DecisionTest, UnknownCustomsStatusFailsClosed) {
+  for (int value : {4, -1, 99}) {
+    input_.customs["CSQU3054383"] = static_cast<CustomsStatus>(value);
+    EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kUnknownValue}) << value;
+  }
+}
+
+TEST_F(DecisionTest, UnknownDirectionFailsClosed) {
+  input_.direction = static_cast<Direction>(7);
+  EXPECT_NE(Decide(input_, policy_).verdict, Verdict::kOpen);
+}
+
+TEST_F(DecisionTest, UsedAppointmentNeverOpens) {
+  input_.appointments[0].used = true;
+  input_.appointments[0].visit_id = "V0";
+  EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kAppointmentInUse});
+  // The visit that used it continues on it at a later stage.
+  input_.visit_id = "V0";
+  EXPECT_EQ(Decide(input_, policy_).verdict, Verdict::kOpen);
+}
+
+TEST_F(DecisionTest, AppointmentHeldByAnotherOpenVisitDoesNotOpenASecondTruck) {
+  input_.appointments[0].visit_id = "V0";
+  EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kAppointmentInUse});
+}
+
+TEST_F(DecisionTest, AFreeBookingWinsOverAUsedOneOfTheSamePlate) {
+  Appointment old = appointment_;
+  old.id = "A0";
+  old.used = true;
+  old.visit_id = "V0";
+  input_.appointments.insert(input_.appointments.begin(), old);
+  const DecisionOutcome out = Decide(input_, policy_);
+  EXPECT_EQ(out.verdict, Verdict::kOpen);
+  EXPECT_EQ(out.appointment_id, "A1");
+}
+
+TEST_F(DecisionTest, EitherPlateOfACrossBorderTruckFindsTheBooking) {
+  input_.appointments[0].second_plate = "LV1234";
+  input_.plates = {Read("LV1234", 0.97)};
+  const DecisionOutcome out = Decide(input_, policy_);
+  EXPECT_EQ(out.verdict, Verdict::kOpen);
+  EXPECT_EQ(out.matched_plate, "LV1234");
+}
+
+TEST_F(DecisionTest, AReadSettledFromTheAppointmentWhereTheRecogniserWasUnsureDoesNotOpen) {
+  input_.plates[0].settled = true;
+  input_.plates[0].settled_sure = false;
+  EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kLowConfidence});
+  input_.plates[0].settled_sure = true;
+  EXPECT_EQ(Decide(input_, policy_).verdict, Verdict::kOpen);
+}
+
+TEST(ClerkOverride, CustomsSealsLaneAndUsedAppointmentsNeverWhateverTheConfig) {
+  DecisionPolicy policy;
+  for (ReasonCode code : {ReasonCode::kCustomsHold, ReasonCode::kCustomsInspection, ReasonCode::kCustomsNotReleased,
+                          ReasonCode::kSealAlarm, ReasonCode::kSealMismatch, ReasonCode::kSealMissing,
+                          ReasonCode::kSealNotArrived, ReasonCode::kLaneFault, ReasonCode::kAppointmentInUse,
+                          ReasonCode::kBlacklisted, ReasonCode::kUnknownValue}) {
+    policy.clerk_overridable.insert(code);
+    EXPECT_FALSE(ClerkMayOverride(code, policy)) << ReasonCodeName(code);
+  }
+  EXPECT_TRUE(ClerkMayOverride(ReasonCode::kLowConfidence, DecisionPolicy{}));
+  EXPECT_TRUE(ClerkMayOverride(ReasonCode::kOutsideTimeWindow, DecisionPolicy{}));
+  EXPECT_TRUE(ClerkMayOverride(ReasonCode::kRiskInspection, DecisionPolicy{}));
+  EXPECT_FALSE(ClerkMayOverride(ReasonCode::kNoAppointment, DecisionPolicy{}));
 }
 
 }  // namespace

@@ -3,30 +3,32 @@
 #include <algorithm>
 
 #include "common/iso6346.h"
-#include "gate/decision.h"
 #include "common/plate_text.h"
 
 namespace yardgate::server {
 
-ArrivalReads MergeReads(const v1::LaneRead& lane, const ArrivalReads& from_frames) {
-  ArrivalReads out = from_frames;
+FrameReads MergeReads(const v1::LaneRead& lane, FrameReads out) {
+  // Devices that do not guess (RFID, IC card, kiosk input) count as certain; a third-party plate
+  // camera sets its own confidence.
   const double confidence = lane.has_confidence() ? lane.confidence() : 1.0;
   if (!lane.plate().empty()) {
-    v1::FieldRead plate;
-    plate.set_text(common::NormalizePlate(lane.plate()));
-    plate.set_confidence(confidence);
-    plate.set_source("lane");
-    out.plate = plate;
+    gate::FieldRead plate;
+    plate.text = common::NormalizePlate(lane.plate());
+    plate.confidence = confidence;
+    plate.source = "lane";
+    out.plates.erase(std::remove_if(out.plates.begin(), out.plates.end(),
+                                    [&](const gate::FieldRead& p) { return p.text == plate.text; }),
+                     out.plates.end());
+    out.plates.insert(out.plates.begin(), plate);
   }
   for (const std::string& raw : lane.container_numbers()) {
-    const std::string number = common::NormalizeContainerNumber(raw);
+    gate::FieldRead read;
+    read.text = common::NormalizeContainerNumber(raw);
+    read.confidence = confidence;
+    read.source = "lane";
+    read.check_digit_ok = common::ValidateContainerNumber(read.text).ok();
     auto same = std::find_if(out.containers.begin(), out.containers.end(),
-                             [&](const v1::FieldRead& r) { return r.text() == number; });
-    v1::FieldRead read;
-    read.set_text(number);
-    read.set_confidence(confidence);
-    read.set_source("lane");
-    read.set_check_digit_ok(common::ValidateContainerNumber(number).ok());
+                             [&](const gate::FieldRead& r) { return r.text == read.text; });
     if (same != out.containers.end()) {
       *same = read;
     } else {

@@ -63,6 +63,7 @@ absl::Status SetServer(Config& c, int line, const std::string& key, const std::s
         {"visit_active_minutes", &Config::visit_active_minutes, 1},
         {"memory_hours", &Config::memory_hours, 1},
         {"ocr_budget_ms", &Config::ocr_budget_ms, 0},
+        {"max_capture_skew_s", &Config::max_capture_skew_s, 1},
     };
     const IntKey* k = std::find_if(std::begin(kIntKeys), std::end(kIntKeys),
                                    [&](const IntKey& i) { return key == i.name; });
@@ -100,6 +101,19 @@ absl::Status SetDecision(Config& c, int line, const std::string& key, const std:
     if (!v.ok()) return v.status();
     if (*v < 0 || *v > 1) return LineError(line, absl::StrCat(key, " must be within [0, 1]"));
     p.company_inspection_ratio[key.substr(17)] = *v;
+  } else if (key == "clerk_may_override") {
+    p.clerk_overridable.clear();
+    for (absl::string_view name : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+      const std::string code_name = Trim(std::string(name));
+      const std::optional<gate::ReasonCode> code = gate::ReasonCodeFromName(code_name);
+      if (!code) return LineError(line, absl::StrCat("clerk_may_override: '", code_name, "' is not a reason code"));
+      if (gate::NeverOverridable(*code)) {
+        return LineError(line, absl::StrCat("clerk_may_override: ", code_name,
+                                            " can never be overridden by a clerk (customs, seals, lane faults, "
+                                            "blacklists and used appointments clear only at their source)"));
+      }
+      p.clerk_overridable.insert(*code);
+    }
   } else if (key == "blacklisted_plates") {
     p.blacklisted_plates.clear();
     for (absl::string_view plate : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
@@ -190,6 +204,16 @@ absl::Status SetLane(LaneConfig& lane, int line, const std::string& key, const s
 }
 
 }  // namespace
+
+gate::GateOptions Config::CoreOptions() const {
+  gate::GateOptions options;
+  for (const LaneConfig& lane : lanes) options.lanes.push_back(lane.Info());
+  options.policy = policy;
+  options.visit_active = absl::Minutes(visit_active_minutes);
+  options.max_capture_skew = absl::Seconds(max_capture_skew_s);
+  options.memory = absl::Hours(memory_hours);
+  return options;
+}
 
 const LaneConfig* Config::FindLane(const std::string& id) const {
   for (const LaneConfig& lane : lanes) {

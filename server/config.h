@@ -7,6 +7,7 @@
 //
 //   [decision]
 //   auto_threshold = 0.90
+//   clerk_may_override = LOW_CONFIDENCE, OUTSIDE_TIME_WINDOW   ; never customs, seals, lane faults
 //
 //   [seals]
 //   yard_area = yantian 22.5720 114.2680 800   ; name, latitude, longitude, radius in metres
@@ -28,6 +29,7 @@
 
 #include "absl/status/statusor.h"
 #include "gate/decision.h"
+#include "gate/gate_core.h"
 
 namespace yardgate::server {
 
@@ -39,13 +41,14 @@ struct LaneConfig {
   // 1 pre-gate, 2 in-gate, 3 out-gate (yardgate.v1.Stage); 0: from the direction.
   int stage = 0;
   int EffectiveStage() const { return stage != 0 ? stage : direction == gate::Direction::kOut ? 3 : 2; }
+  gate::LaneInfo Info() const { return {id, direction, static_cast<gate::Stage>(EffectiveStage())}; }
 };
 
 // A bearer token and the person it stands for. Clients send it as gRPC metadata
 // "authorization: Bearer <secret>".
 struct Credential {
   std::string role;  // "clerk" or "officer"
-  std::string id;    // must equal the clerk_id / officer_id the call names
+  std::string id;    // must equal the clerk_id / officer_id / operator_id the call names
   std::string secret;
 };
 
@@ -87,6 +90,8 @@ struct Config {
   int memory_hours = 72;
   // A truck reaching a later stage within this many minutes of its visit's start continues it.
   int visit_active_minutes = 240;
+  // A capture whose captured_at is further than this from the server's clock is refused.
+  int max_capture_skew_s = 600;
   // Who may act as a gate clerk (resolve trouble visits) or a customs officer (apply seals,
   // report seal events, unlock). No credential for a role: nobody may (fail closed).
   std::vector<Credential> credentials;
@@ -94,6 +99,8 @@ struct Config {
   std::vector<LaneConfig> lanes;
 
   const LaneConfig* FindLane(const std::string& id) const;
+  // The gate core's options from this config.
+  gate::GateOptions CoreOptions() const;
 };
 
 // Parses INI text. Errors name the line and what is wrong with it.

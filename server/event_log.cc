@@ -1,19 +1,23 @@
 #include "server/event_log.h"
 
-#include <SQLiteCpp/Statement.h>
+#include <algorithm>
+
+#include "server/convert.h"
 
 namespace yardgate::server {
 
-EventLog::EventLog(Store* store, uint64_t last_sequence, size_t memory_capacity)
+EventLog::EventLog(gate::Store* store, uint64_t last_sequence, size_t memory_capacity)
     : store_(store), capacity_(memory_capacity), last_sequence_(last_sequence) {}
 
-void EventLog::Publish(const std::vector<v1::Event>& events) {
+void EventLog::Publish(const std::vector<gate::Event>& events) {
   std::vector<std::function<void()>> to_call;
+  std::vector<SharedEvent> converted;
+  for (const gate::Event& e : events) converted.push_back(std::make_shared<const v1::Event>(EventToWire(e)));
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const v1::Event& e : events) {
-      recent_.push_back(e);
-      last_sequence_ = e.sequence();
+    for (SharedEvent& e : converted) {
+      last_sequence_ = e->sequence();
+      recent_.push_back(std::move(e));
     }
     while (recent_.size() > capacity_) recent_.pop_front();
     for (auto it = waiters_.begin(); it != waiters_.end();) {
@@ -28,33 +32,28 @@ void EventLog::Publish(const std::vector<v1::Event>& events) {
   for (auto& ready : to_call) ready();
 }
 
-absl::Status EventLog::Read(uint64_t after, size_t max, std::vector<v1::Event>* out) {
+absl::Status EventLog::Read(uint64_t after, size_t max, std::vector<SharedEvent>* out) {
+  uint64_t last = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (after >= last_sequence_) return absl::OkStatus();
+    last = last_sequence_;
+    if (after >= last) return absl::OkStatus();
     // Memory is enough when it holds everything after `after`.
-    if (!recent_.empty() && recent_.front().sequence() <= after + 1) {
-      for (const v1::Event& e : recent_) {
-        if (e.sequence() <= after) continue;
-        if (out->size() >= max) break;
-        out->push_back(e);
-      }
+    if (!recent_.empty() && recent_.front()->sequence() <= after + 1) {
+      const auto first = std::lower_bound(recent_.begin(), recent_.end(), after + 1,
+                                          [](const SharedEvent& e, uint64_t s) { return e->sequence() < s; });
+      for (auto it = first; it != recent_.end() && out->size() < max; ++it) out->push_back(*it);
       return absl::OkStatus();
     }
   }
-  return store_->Read([&](SQLite::Database& db) {
-    SQLite::Statement q(db, "SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
-    q.bind(1, static_cast<int64_t>(after));
-    q.bind(2, static_cast<int64_t>(max));
-    while (q.executeStep()) {
-      const SQLite::Column body = q.getColumn(0);
-      v1::Event e;
-      if (!e.ParseFromArray(body.getBlob(), body.getBytes())) {
-        throw std::runtime_error("an event in the store does not parse");
-      }
-      out->push_back(std::move(e));
-    }
-  });
+  std::vector<gate::Event> stored;
+  if (absl::Status read = store_->ReadEvents(after, max, &stored); !read.ok()) return read;
+  for (const gate::Event& e : stored) {
+    // Only what has been published: the store may hold a batch whose callback has not run yet.
+    if (e.sequence > last) break;
+    out->push_back(std::make_shared<const v1::Event>(EventToWire(e)));
+  }
+  return absl::OkStatus();
 }
 
 uint64_t EventLog::NotifyAfter(uint64_t after, std::function<void()> ready) {

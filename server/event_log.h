@@ -1,5 +1,6 @@
 // The committed event log as streams read it: the newest events in memory, older ones from the
-// store, and a way to be told when the next one commits.
+// store, and a way to be told when the next one commits. Events are held as shared, immutable
+// wire messages, so any number of streams send the same bytes without a copy each.
 //
 // Events reach the log only after the store has committed them, in sequence order, so a reader
 // that walks by sequence number sees each event exactly once and never one that could still be
@@ -14,28 +15,32 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "server/store.h"
+#include "gate/model.h"
+#include "gate/store.h"
 #include "yardgate/v1/common.pb.h"
 
 namespace yardgate::server {
 
+using SharedEvent = std::shared_ptr<const v1::Event>;
+
 class EventLog {
  public:
   // `last_sequence` is the highest sequence already in the store.
-  EventLog(Store* store, uint64_t last_sequence, size_t memory_capacity = 16384);
+  EventLog(gate::Store* store, uint64_t last_sequence, size_t memory_capacity = 16384);
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
 
   // REQUIRES: `events` committed, in increasing sequence order, above every earlier one.
-  void Publish(const std::vector<v1::Event>& events);
+  void Publish(const std::vector<gate::Event>& events);
 
   // Appends to `out` up to `max` committed events with sequence > `after`, in order.
   // Reads the store when `after` is older than what memory holds.
-  absl::Status Read(uint64_t after, size_t max, std::vector<v1::Event>* out);
+  absl::Status Read(uint64_t after, size_t max, std::vector<SharedEvent>* out);
 
   // Calls `ready` once, as soon as an event with sequence > `after` has committed or the log
   // is shut down (at once if either is already true). Returns an id for CancelNotify.
@@ -54,10 +59,10 @@ class EventLog {
     std::function<void()> ready;
   };
 
-  Store* const store_;
+  gate::Store* const store_;
   const size_t capacity_;
   mutable std::mutex mu_;
-  std::deque<v1::Event> recent_;       // guarded by mu_; the newest committed events
+  std::deque<SharedEvent> recent_;     // guarded by mu_; the newest committed events
   uint64_t last_sequence_;             // guarded by mu_
   std::map<uint64_t, Waiter> waiters_;  // guarded by mu_
   uint64_t next_waiter_id_ = 1;        // guarded by mu_

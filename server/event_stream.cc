@@ -4,7 +4,7 @@
 #include <memory>
 #include <mutex>
 
-#include "server/services.h"
+#include "server/grpc_status.h"
 
 namespace yardgate::server {
 namespace {
@@ -83,7 +83,7 @@ class EventStream final : public grpc::ServerWriteReactor<v1::Event> {
       lock.unlock();
       // Only one Pump runs at a time and only it moves the cursor, so the read needs no lock;
       // it may touch the store.
-      std::vector<v1::Event> batch;
+      std::vector<SharedEvent> batch;
       const absl::Status read = log->Read(after, kBatch, &batch);
       lock.lock();
       s = state->stream;
@@ -103,9 +103,9 @@ class EventStream final : public grpc::ServerWriteReactor<v1::Event> {
         if (state->stream != nullptr && id != 0) state->stream->waiter_ = id;
         return;
       }
-      s->cursor_ = batch.back().sequence();
-      for (v1::Event& e : batch) {
-        if (!s->filter_ || s->filter_(e)) s->pending_.push_back(std::move(e));
+      s->cursor_ = batch.back()->sequence();
+      for (SharedEvent& e : batch) {
+        if (!s->filter_ || s->filter_(*e)) s->pending_.push_back(std::move(e));
       }
       if (s->pending_.empty()) {
         lock.unlock();
@@ -120,7 +120,7 @@ class EventStream final : public grpc::ServerWriteReactor<v1::Event> {
   void StartNextLocked() {
     if (finished_) return;
     write_in_flight_ = true;
-    StartWrite(&pending_.front());
+    StartWrite(pending_.front().get());
   }
 
   // REQUIRES: state_->mu held.
@@ -135,13 +135,21 @@ class EventStream final : public grpc::ServerWriteReactor<v1::Event> {
   const std::function<bool(const v1::Event&)> filter_;
   uint64_t cursor_;
   std::shared_ptr<StreamState> state_;
-  std::deque<v1::Event> pending_;  // guarded by state_->mu; front() is being written
+  std::deque<SharedEvent> pending_;  // guarded by state_->mu; front() is being written
   bool write_in_flight_ = false;   // guarded by state_->mu
   bool finished_ = false;          // guarded by state_->mu
   uint64_t waiter_ = 0;            // guarded by state_->mu
 };
 
+class Refused final : public grpc::ServerWriteReactor<v1::Event> {
+ public:
+  explicit Refused(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
 }  // namespace
+
+grpc::ServerWriteReactor<v1::Event>* RefusedStream(const grpc::Status& status) { return new Refused(status); }
 
 grpc::ServerWriteReactor<v1::Event>* StartEventStream(EventLog* log, WorkerPool* workers, uint64_t after,
                                                       std::function<bool(const v1::Event&)> filter) {

@@ -23,6 +23,9 @@ grpc::ServerWriteReactor<v1::Event>* StartEventStream(
     EventLog* log, WorkerPool* workers, uint64_t after,
     std::function<bool(const v1::Event&)> filter);
 
+// A stream that ends at once with `status` (a bad request).
+grpc::ServerWriteReactor<v1::Event>* RefusedStream(const grpc::Status& status);
+
 }  // namespace yardgate::server
 
 #endif  // YARDGATE_SERVER_EVENT_STREAM_H_

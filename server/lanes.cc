@@ -114,21 +114,36 @@ absl::Status SupervisedLanes::Ready(const std::string& lane_id) {
   return s->CheckReadyToOpen();
 }
 
-absl::Status SupervisedLanes::Open(const std::string& lane_id, const std::string& visit_id) {
-  lane::BarrierSupervisor* s = supervisor(lane_id);
-  if (s == nullptr) return absl::NotFoundError(absl::StrCat("lane ", lane_id, " has no barrier"));
-  Post([this, s, lane_id, visit_id] {
-    const absl::Status opened = s->RequestOpen(visit_id);
-    if (opened.ok()) return;  // OPENED arrives as a lane event
-    v1::Event e;
-    e.set_lane_id(lane_id);
-    e.set_visit_id(visit_id);
-    e.mutable_barrier_changed()->set_command(v1::BARRIER_COMMAND_OPEN);
-    e.mutable_barrier_changed()->set_ok(false);
-    e.mutable_barrier_changed()->set_detail(std::string(opened.message()));
-    if (events_) events_(std::move(e));
+void SupervisedLanes::Run(const gate::Effect& effect, std::function<void(absl::Status)> done) {
+  Post([this, effect, done = std::move(done)] {
+    struct Runner {
+      SupervisedLanes* self;
+      absl::Status operator()(const gate::OpenBarrier& e) const {
+        lane::BarrierSupervisor* s = self->supervisor(e.lane_id);
+        return s == nullptr ? NoBarrier(e.lane_id) : s->RequestOpen(e.visit_id);
+      }
+      absl::Status operator()(const gate::ReleaseAllow& e) const {
+        lane::BarrierSupervisor* s = self->supervisor(e.lane_id);
+        return s == nullptr ? NoBarrier(e.lane_id) : s->ReleaseAllow(e.visit_id);
+      }
+      absl::Status operator()(const gate::CloseBarrier& e) const {
+        lane::BarrierSupervisor* s = self->supervisor(e.lane_id);
+        if (s == nullptr) return NoBarrier(e.lane_id);
+        return e.visit_id.empty() ? s->RequestClose(e.reason) : s->CancelAllow(e.visit_id, e.reason);
+      }
+      absl::Status operator()(const gate::ResetLaneFault& e) const {
+        lane::BarrierSupervisor* s = self->supervisor(e.lane_id);
+        return s == nullptr ? NoBarrier(e.lane_id) : s->ResetFault();
+      }
+      absl::Status operator()(const gate::UnlockSeal&) const {
+        return absl::InvalidArgumentError("an unlock is not a barrier effect");
+      }
+      static absl::Status NoBarrier(const std::string& lane_id) {
+        return absl::NotFoundError(absl::StrCat("lane ", lane_id, " has no barrier"));
+      }
+    };
+    done(std::visit(Runner{this}, effect));
   });
-  return absl::OkStatus();
 }
 
 void SupervisedLanes::OnLaneEvent(const lane::LaneEvent& le) {
@@ -138,30 +153,31 @@ void SupervisedLanes::OnLaneEvent(const lane::LaneEvent& le) {
       if (passages_) passages_(le.visit_id);
       return;
     }
-    v1::Event e;
-    e.set_lane_id(le.lane_id);
-    e.set_visit_id(le.visit_id);
+    gate::LaneReport report;
+    report.lane_id = le.lane_id;
+    report.visit_id = le.visit_id;
+    report.detail = le.detail;
     switch (le.kind) {
       case lane::LaneEventKind::kOpened:
+        report.kind = gate::LaneReport::Kind::kOpened;
+        break;
       case lane::LaneEventKind::kClosed:
-        e.mutable_barrier_changed()->set_command(le.kind == lane::LaneEventKind::kOpened
-                                                      ? v1::BARRIER_COMMAND_OPEN
-                                                      : v1::BARRIER_COMMAND_CLOSE);
-        e.mutable_barrier_changed()->set_ok(true);
-        e.mutable_barrier_changed()->set_detail(le.detail);
+        report.kind = gate::LaneReport::Kind::kClosed;
         break;
       case lane::LaneEventKind::kFault:
       case lane::LaneEventKind::kFaultCleared:
-        e.mutable_lane_fault()->set_detail(absl::StrCat(lane::LaneFaultName(le.fault), ": ", le.detail));
-        e.mutable_lane_fault()->set_cleared(le.kind == lane::LaneEventKind::kFaultCleared);
+        report.kind = le.kind == lane::LaneEventKind::kFault ? gate::LaneReport::Kind::kFault
+                                                             : gate::LaneReport::Kind::kFaultCleared;
+        report.detail = absl::StrCat(lane::LaneFaultName(le.fault), ": ", le.detail);
         break;
       case lane::LaneEventKind::kTailgating:
-        e.mutable_lane_fault()->set_detail(absl::StrCat("TAILGATING: ", le.detail));
+        report.kind = gate::LaneReport::Kind::kTailgating;
+        report.detail = absl::StrCat("TAILGATING: ", le.detail);
         break;
       case lane::LaneEventKind::kVehiclePassed:
-        break;
+        return;
     }
-    if (events_) events_(std::move(e));
+    if (events_) events_(report);
   });
 }
 

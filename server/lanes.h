@@ -1,11 +1,12 @@
 // The configured lanes' barriers: one BarrierSupervisor per lane, on the simulated driver or a
-// lane PLC over Modbus TCP, behind the LaneHardware seam the yard uses.
+// lane PLC over Modbus TCP. It answers the gate core's LaneStatus (is a lane fit to open, from
+// the supervisor's cached snapshot) and carries out barrier effects.
 //
-// Lane I/O can block for a few Modbus timeouts, so neither opening nor the supervisors' events
-// run on the caller's thread: both go through this object's own thread, which turns lane events
-// into yard events (barrier opened or closed, lane faults, the vehicle passing the closing loop).
+// Lane I/O can block for a few Modbus timeouts, so neither effects nor the supervisors' events
+// run on the caller's thread: both go through this object's own thread (the effect executor for
+// barriers), which hands lane events on as gate::LaneReports and closing-loop passages.
 //
-// Thread-safety: Ready() and Open() may be called from any thread.
+// Thread-safety: Ready() and Run() may be called from any thread.
 #ifndef YARDGATE_SERVER_LANES_H_
 #define YARDGATE_SERVER_LANES_H_
 
@@ -21,19 +22,18 @@
 #include "absl/status/statusor.h"
 #include "gate/lane/barrier_supervisor.h"
 #include "gate/lane/modbus_lane.h"
+#include "gate/gate_core.h"
 #include "server/config.h"
-#include "server/lane_hardware.h"
-#include "yardgate/v1/common.pb.h"
 
 namespace yardgate::server {
 
 // Parses "modbus://HOST:PORT?unit=N&base=M" (or "&lane=I" for base I x 32).
 absl::StatusOr<gate::lane::ModbusLaneOptions> ParseModbusUrl(const std::string& url);
 
-class SupervisedLanes final : public LaneHardware {
+class SupervisedLanes final : public gate::LaneStatus {
  public:
-  // What the lanes report, as yard events; called on this object's thread.
-  using EventSink = std::function<void(v1::Event)>;
+  // What the lanes report by themselves; called on this object's thread.
+  using EventSink = std::function<void(const gate::LaneReport&)>;
   // Called when a vehicle has passed the closing loop on the ALLOW of `visit_id`.
   using PassageSink = std::function<void(const std::string& visit_id)>;
 
@@ -45,7 +45,9 @@ class SupervisedLanes final : public LaneHardware {
   void SetSinks(EventSink events, PassageSink passages);
 
   absl::Status Ready(const std::string& lane_id) override;
-  absl::Status Open(const std::string& lane_id, const std::string& visit_id) override;
+  // Carries out a barrier effect (open, release, close, fault reset) on this object's thread;
+  // `done` gets the supervisor's answer there.
+  void Run(const gate::Effect& effect, std::function<void(absl::Status)> done);
 
   // Stops the supervisors (the barriers stay as they are) and the thread. Idempotent.
   void Stop();

@@ -17,7 +17,7 @@ absl::StatusOr<ocr::Engine*> OcrFrameReader::engine() {
   return engine_.get();
 }
 
-absl::StatusOr<ArrivalReads> OcrFrameReader::Read(const std::vector<v1::CameraFrame>& frames,
+absl::StatusOr<FrameReads> OcrFrameReader::Read(const std::vector<v1::CameraFrame>& frames,
                                                   const std::vector<std::string>& expected_plates,
                                                   const std::vector<std::string>& expected_containers) {
   absl::StatusOr<ocr::Engine*> engine = this->engine();
@@ -26,33 +26,34 @@ absl::StatusOr<ArrivalReads> OcrFrameReader::Read(const std::vector<v1::CameraFr
   inputs.reserve(frames.size());
   for (size_t i = 0; i < frames.size(); ++i) {
     const v1::CameraFrame& f = frames[i];
-    inputs.push_back({absl::StrCat("frame ", i, " (", v1::CameraPosition_Name(f.position()),
+    inputs.push_back({absl::StrCat("frames[", i, "] (", v1::CameraPosition_Name(f.position()),
                                    f.camera_id().empty() ? "" : " ", f.camera_id(), ")"),
                       f.camera_id(), f.jpeg()});
   }
   absl::StatusOr<ocr::VisitReads> reads =
       (*engine)->ReadVisit(inputs, ocr::Expectations{expected_containers, expected_plates});
   if (!reads.ok()) return reads.status();
-  return ToArrivalReads(*reads);
+  return ToFrameReads(*reads);
 }
 
-ArrivalReads ToArrivalReads(const ocr::VisitReads& reads) {
-  ArrivalReads out;
+FrameReads ToFrameReads(const ocr::VisitReads& reads) {
+  FrameReads out;
   for (const ocr::PlateRead& p : reads.plates) {
     if (absl::EndsWith(p.text, "挂")) continue;  // the trailer's plate, not the truck's
-    v1::FieldRead plate;
-    plate.set_text(p.text);
-    plate.set_confidence(p.confidence);
-    plate.set_source("ocr");
-    out.plate = plate;
-    break;
+    gate::FieldRead plate;
+    plate.text = p.text;
+    plate.confidence = p.confidence;
+    plate.source = "ocr";
+    plate.settled = p.settled_by_expectation;
+    out.plates.push_back(plate);
   }
   for (const ocr::ContainerRead& c : reads.containers) {
-    v1::FieldRead container;
-    container.set_text(c.number);
-    container.set_confidence(c.confidence);
-    container.set_source("ocr");
-    container.set_check_digit_ok(c.check_digit_ok);
+    gate::FieldRead container;
+    container.text = c.number;
+    container.confidence = c.confidence;
+    container.source = "ocr";
+    container.check_digit_ok = c.check_digit_ok;
+    container.settled = c.settled_by_expectation;
     out.containers.push_back(container);
   }
   return out;

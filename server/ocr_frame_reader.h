@@ -19,7 +19,7 @@ class OcrFrameReader final : public FrameReader {
  public:
   explicit OcrFrameReader(ocr::EngineOptions options) : options_(std::move(options)) {}
 
-  absl::StatusOr<ArrivalReads> Read(const std::vector<v1::CameraFrame>& frames,
+  absl::StatusOr<FrameReads> Read(const std::vector<v1::CameraFrame>& frames,
                                     const std::vector<std::string>& expected_plates,
                                     const std::vector<std::string>& expected_containers) override;
 
@@ -31,10 +31,11 @@ class OcrFrameReader final : public FrameReader {
   std::unique_ptr<ocr::Engine> engine_;  // guarded by mu_ until created, then immutable
 };
 
-// Turns the engine's fused reads into the decision's reads: the first plate that is not a
-// trailer plate is the truck's; every container the engine reported goes in, valid or not, so
-// that a check-digit failure reaches the clerk instead of vanishing.
-ArrivalReads ToArrivalReads(const ocr::VisitReads& reads);
+// Turns the engine's fused reads into the gate's reads: every plate that is not a trailer plate
+// (a cross-border truck shows its mainland and its Hong Kong or Macau plate, and either may find
+// its booking); every container the engine reported, valid or not, so that a check-digit failure
+// reaches the clerk instead of vanishing.
+FrameReads ToFrameReads(const ocr::VisitReads& reads);
 
 }  // namespace yardgate::server
 

@@ -1,28 +1,20 @@
 #include "server/seals.h"
 
-#include <SQLiteCpp/Statement.h>
-#include <google/protobuf/util/time_util.h>
+#include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "common/iso6346.h"
-#include "gate/decision.h"
-#include "yardgate/storage/seal_record.pb.h"
 #include "common/plate_text.h"
+#include "server/calls.h"
+#include "server/convert.h"
+#include "server/request_checks.h"
+#include "yardgate/storage/seal_record.pb.h"
 
 namespace yardgate::server {
 namespace {
 
-using google::protobuf::util::TimeUtil;
-
-google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  if (t == absl::InfinitePast() || t == absl::UnixEpoch()) return google::protobuf::Timestamp();
-  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
-
-absl::Time FromTimestamp(const google::protobuf::Timestamp& t, absl::Time fallback) {
-  if (t.seconds() == 0 && t.nanos() == 0) return fallback;
-  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
-}
+constexpr char kSealKind[] = "seal";
 
 void SetPoint(const std::optional<seal::GeoPoint>& p, storage::GeoPoint* out) {
   out->set_latitude(p->latitude);
@@ -89,48 +81,94 @@ seal::SealRecord FromStorage(const storage::SealRecord& s) {
   return r;
 }
 
-// Rows that persist the seals a change touched.
-Store::Work SealRows(std::vector<seal::SealRecord> seals) {
-  if (seals.empty()) return nullptr;
-  return [seals = std::move(seals)](SQLite::Database& db) {
-    SQLite::Statement q(db, "INSERT OR REPLACE INTO seals (seal_id, device_id, body) VALUES (?, ?, ?)");
-    for (const seal::SealRecord& r : seals) {
-      const std::string body = ToStorage(r).SerializeAsString();
-      q.bind(1, r.seal_id);
-      q.bind(2, r.device_id);
-      q.bind(3, body.data(), static_cast<int>(body.size()));
-      q.exec();
-      q.reset();
-    }
-  };
-}
 
-// A SealChange as yard side effects: one event per transition (refused ones included) and
-// the touched seals' snapshots.
-SideEffects ToSideEffects(const seal::SealChange& change, const std::string& lane_id = "",
-                          const std::string& visit_id = "") {
-  SideEffects effects;
-  for (const seal::SealTransition& t : change.transitions) {
-    v1::Event e = ToEvent(t);
-    e.set_lane_id(lane_id);
-    e.set_visit_id(visit_id);
-    effects.events.push_back(std::move(e));
+gate::SealCondition ConditionOf(seal::SealState state) {
+  switch (state) {
+    case seal::SealState::kApplied:
+    case seal::SealState::kInTransit:
+      return gate::SealCondition::kArmed;
+    case seal::SealState::kArrived:
+      return gate::SealCondition::kArrived;
+    case seal::SealState::kVerified:
+      return gate::SealCondition::kVerified;
+    case seal::SealState::kUnlocked:
+      return gate::SealCondition::kUnlocked;
+    case seal::SealState::kRemoved:
+      return gate::SealCondition::kRemoved;
+    case seal::SealState::kAlarm:
+      return gate::SealCondition::kAlarm;
+    case seal::SealState::kNone:
+      break;
   }
-  effects.rows = SealRows(change.seals);
-  return effects;
+  return gate::SealCondition::kUnknown;
 }
 
-template <class Resp>
-Yard::Change<Resp> ToChange(const seal::SealChange& change) {
-  Yard::Change<Resp> out;
-  out.status = change.status;
-  out.Append(ToSideEffects(change));
+// What a SealChange writes and logs: one event per transition (refused ones included) and the
+// touched seals' snapshots.
+gate::Change ToGateChange(const seal::SealChange& change, const std::string& lane_id = "",
+                          const std::string& visit_id = "") {
+  gate::Change out;
+  for (const seal::SealTransition& t : change.transitions) {
+    gate::Event e;
+    e.lane_id = lane_id;
+    e.visit_id = visit_id;
+    e.occurred_at = t.time;
+    e.payload = gate::SealChanged{t.seal_id, static_cast<gate::SealStateCode>(t.from),
+                                  static_cast<gate::SealStateCode>(t.to), t.cause, t.source, t.refused, t.detail};
+    out.events.push_back(std::move(e));
+  }
+  for (const seal::SealRecord& r : change.seals) {
+    out.writes.blobs.push_back({kSealKind, r.seal_id, ToStorage(r).SerializeAsString(), false});
+  }
   return out;
 }
 
-absl::Time Now() { return absl::Now(); }
+// The answer a seal call gets: the seal as it is now, or the book's refusal.
+Journal::Entry SealEntry(const seal::SealChange& change, std::optional<seal::SealRecord> seal) {
+  Journal::Entry entry;
+  entry.change = ToGateChange(change);
+  const absl::Status status = change.status;
+  entry.respond = [status, seal](const Journal::Committed&) -> absl::StatusOr<std::string> {
+    if (!status.ok()) return status;
+    return seal ? ToProto(*seal).SerializeAsString() : v1::Seal().SerializeAsString();
+  };
+  return entry;
+}
+
+absl::Status CheckOfficerCall(const std::string& key, const std::string& seal_id, const std::string& officer_id) {
+  if (absl::Status s = CheckIdempotencyKey(key); !s.ok()) return s;
+  if (absl::Status s = CheckId("seal_id", seal_id); !s.ok()) return s;
+  return CheckId("officer_id", officer_id);
+}
 
 }  // namespace
+
+absl::Status UnlockStatus(seal::UnlockOutcome outcome, const std::string& detail) {
+  switch (outcome) {
+    case seal::UnlockOutcome::kAcknowledged:
+      return absl::OkStatus();
+    case seal::UnlockOutcome::kFailed:
+      return absl::AbortedError(detail);
+    case seal::UnlockOutcome::kDeviceOffline:
+      return absl::UnavailableError(detail);
+    case seal::UnlockOutcome::kExpired:
+      return absl::DeadlineExceededError(detail);
+  }
+  return absl::UnknownError(detail);
+}
+
+seal::UnlockOutcome UnlockOutcomeOf(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk:
+      return seal::UnlockOutcome::kAcknowledged;
+    case absl::StatusCode::kUnavailable:
+      return seal::UnlockOutcome::kDeviceOffline;
+    case absl::StatusCode::kDeadlineExceeded:
+      return seal::UnlockOutcome::kExpired;
+    default:
+      return seal::UnlockOutcome::kFailed;
+  }
+}
 
 v1::Seal ToProto(const seal::SealRecord& r) {
   v1::Seal s;
@@ -141,10 +179,10 @@ v1::Seal ToProto(const seal::SealRecord& r) {
   s.set_device_id(r.device_id);
   s.set_applied_by(r.applied_by);
   s.set_applied_place(r.applied_place);
-  *s.mutable_applied_at() = ToTimestamp(r.applied_at);
+  *s.mutable_applied_at() = TimeToWire(r.applied_at);
   s.set_state(static_cast<v1::SealState>(r.state));
   for (const std::string& a : r.open_alarms) s.add_open_alarms(a);
-  *s.mutable_updated_at() = ToTimestamp(r.updated_at);
+  *s.mutable_updated_at() = TimeToWire(r.updated_at);
   if (r.last_position) {
     s.set_last_latitude(r.last_position->latitude);
     s.set_last_longitude(r.last_position->longitude);
@@ -152,22 +190,9 @@ v1::Seal ToProto(const seal::SealRecord& r) {
   return s;
 }
 
-v1::Event ToEvent(const seal::SealTransition& t) {
-  v1::Event e;
-  *e.mutable_time() = ToTimestamp(t.time);
-  v1::SealChanged* c = e.mutable_seal_changed();
-  c->set_seal_id(t.seal_id);
-  c->set_from(static_cast<v1::SealState>(t.from));
-  c->set_to(static_cast<v1::SealState>(t.to));
-  c->set_cause(t.cause);
-  c->set_source(t.source);
-  c->set_refused(t.refused);
-  c->set_detail(t.detail);
-  return e;
-}
 
-Seals::Seals(const Config& config, Store* store)
-    : config_(config), store_(store), book_([&] {
+Seals::Seals(const Config& config, common::Clock* clock)
+    : config_(config), clock_(clock), book_([&] {
         seal::SealBookOptions options;
         for (const SealConfig::Circle& c : config.seals.yard_areas) {
           seal::YardArea area;
@@ -181,36 +206,27 @@ Seals::Seals(const Config& config, Store* store)
         return options;
       }()) {}
 
-absl::StatusOr<std::unique_ptr<Seals>> Seals::Load(const Config& config, Store* store) {
-  std::unique_ptr<Seals> seals(new Seals(config, store));
-  std::vector<seal::SealRecord> records;
-  absl::Status read = store->Read([&](SQLite::Database& db) {
-    SQLite::Statement q(db, "SELECT body FROM seals");
-    while (q.executeStep()) {
-      const SQLite::Column body = q.getColumn(0);
-      storage::SealRecord s;
-      if (!s.ParseFromArray(body.getBlob(), body.getBytes())) throw std::runtime_error("a stored seal does not parse");
-      records.push_back(FromStorage(s));
-    }
-  });
-  if (!read.ok()) return read;
-  absl::Status restored = seals->book_.Restore(std::move(records));
-  if (!restored.ok()) return restored;
-  return seals;
-}
-
 Seals::~Seals() { Stop(); }
 
-absl::Status Seals::StartGateway(Yard* yard) {
-  yard_ = yard;
+absl::Status Seals::Restore(const std::vector<gate::BlobRecord>& blobs) {
+  std::vector<seal::SealRecord> records;
+  for (const gate::BlobRecord& b : blobs) {
+    if (b.kind != kSealKind) continue;
+    storage::SealRecord s;
+    if (!s.ParseFromString(b.body)) return absl::DataLossError(absl::StrCat("stored seal ", b.key, " does not parse"));
+    records.push_back(FromStorage(s));
+  }
+  return book_.Restore(std::move(records));
+}
+
+absl::Status Seals::StartGateway(Journal* journal) {
+  journal_ = journal;
   seal::Jt808GatewayOptions options;
   options.listen = config_.jt808_listen;
   // A position is acknowledged to the lock only once it is on disk.
   options.ack_reports_when_durable = true;
   absl::StatusOr<std::unique_ptr<seal::Jt808Gateway>> gateway = seal::Jt808Gateway::Start(options, this);
-  if (!gateway.ok()) {
-    return absl::UnavailableError(absl::StrCat("JT/T 808 gateway: ", gateway.status().message()));
-  }
+  if (!gateway.ok()) return absl::UnavailableError(absl::StrCat("JT/T 808 gateway: ", gateway.status().message()));
   gateway_ = *std::move(gateway);
   watchdog_ = std::thread([this] { WatchSignals(); });
   return absl::OkStatus();
@@ -233,39 +249,44 @@ void Seals::WatchSignals() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!cv_.wait_for(lock, std::chrono::seconds(30), [this] { return stopping_; })) {
     lock.unlock();
-    yard_->Mutate<v1::Seal>("seal-signal", "", "", [](absl::StatusOr<v1::Seal>) {},
-                            [this]() -> absl::StatusOr<Yard::Change<v1::Seal>> {
-                              return ToChange<v1::Seal>(book_.CheckSignal(Now()));
-                            });
+    journal_->Execute(Journal::Call{}, [this]() -> absl::StatusOr<Journal::Entry> {
+      Journal::Entry entry;
+      entry.change = ToGateChange(book_.CheckSignal(clock_->Now()));
+      return entry;
+    }, [](absl::StatusOr<std::string>) {});
     lock.lock();
   }
 }
 
-void Seals::Apply(const v1::ApplySealRequest& request, Reply<v1::Seal> reply) {
-  if (request.seal_id().empty()) return reply(absl::InvalidArgumentError("seal_id is required"));
-  if (request.kind() == v1::SEAL_KIND_UNSPECIFIED) {
+void Seals::Apply(const v1::ApplySealRequest& request, Journal::Reply reply) {
+  if (absl::Status s = CheckOfficerCall(request.idempotency_key(), request.seal_id(), request.officer_id()); !s.ok()) {
+    return reply(s);
+  }
+  if (request.kind() == v1::SEAL_KIND_UNSPECIFIED || !v1::SealKind_IsValid(request.kind())) {
     return reply(absl::InvalidArgumentError("kind is required (GPS_ELOCK, RFID_ESEAL or MECHANICAL)"));
   }
-  if (request.officer_id().empty()) return reply(absl::InvalidArgumentError("officer_id is required"));
   if (request.container_numbers().empty() && request.plate().empty()) {
     return reply(absl::InvalidArgumentError("a seal is bound to container_numbers, a plate, or both"));
   }
   if (request.kind() == v1::SEAL_KIND_GPS_ELOCK && request.device_id().empty()) {
     return reply(absl::InvalidArgumentError("a GPS e-lock needs its device_id (the JT/T 808 terminal id)"));
   }
+  if (absl::Status s = CheckId("device_id", request.device_id(), false); !s.ok()) return reply(s);
   seal::ApplySealRequest apply;
   for (int i = 0; i < request.container_numbers_size(); ++i) {
     const std::string number = common::NormalizeContainerNumber(request.container_numbers(i));
-    const absl::Status valid = common::ValidateContainerNumber(number);
-    if (!valid.ok()) {
+    if (const absl::Status valid = common::ValidateContainerNumber(number); !valid.ok()) {
       return reply(absl::InvalidArgumentError(absl::StrCat("container_numbers[", i, "]: ", valid.message())));
     }
     apply.container_numbers.push_back(number);
   }
-  if ((request.latitude() != 0 || request.longitude() != 0) &&
-      (std::abs(request.latitude()) > 90 || std::abs(request.longitude()) > 180)) {
-    return reply(absl::InvalidArgumentError("latitude or longitude out of range"));
+  const double lat = request.latitude(), lon = request.longitude();
+  if (!std::isfinite(lat) || !std::isfinite(lon) || std::abs(lat) > 90 || std::abs(lon) > 180) {
+    return reply(absl::InvalidArgumentError(
+        absl::StrCat("latitude ", lat, " / longitude ", lon, " out of range ([-90, 90], [-180, 180])")));
   }
+  absl::StatusOr<absl::Time> applied_at = TimeFromWire(request.applied_at(), "applied_at");
+  if (!applied_at.ok()) return reply(applied_at.status());
   apply.seal_id = request.seal_id();
   apply.kind = static_cast<seal::SealKind>(request.kind());
   apply.plate = common::NormalizePlate(request.plate());
@@ -274,198 +295,177 @@ void Seals::Apply(const v1::ApplySealRequest& request, Reply<v1::Seal> reply) {
   apply.device_id.erase(0, std::min(apply.device_id.find_first_not_of('0'), apply.device_id.size()));
   apply.officer_id = request.officer_id();
   apply.place = request.place();
-  apply.time = FromTimestamp(request.applied_at(), Now());
-  if (request.latitude() != 0 || request.longitude() != 0) {
-    apply.position = seal::GeoPoint{request.latitude(), request.longitude()};
-  }
-  yard_->Mutate<v1::Seal>("ApplySeal", request.idempotency_key(), RequestHash(request), reply,
-                          [&]() -> absl::StatusOr<Yard::Change<v1::Seal>> {
-                            const seal::SealChange change = book_.Apply(apply);
-                            Yard::Change<v1::Seal> out = ToChange<v1::Seal>(change);
-                            if (!change.seals.empty()) out.response = ToProto(change.seals.back());
-                            return out;
-                          });
+  apply.time = *applied_at == absl::InfinitePast() ? clock_->Now() : *applied_at;
+  if (lat != 0 || lon != 0) apply.position = seal::GeoPoint{lat, lon};
+  journal_->Execute(CallFor("ApplySeal", request), [this, apply]() -> absl::StatusOr<Journal::Entry> {
+    const seal::SealChange change = book_.Apply(apply);
+    std::optional<seal::SealRecord> seal;
+    if (!change.seals.empty()) seal = change.seals.back();
+    return SealEntry(change, seal);
+  }, std::move(reply));
 }
 
-void Seals::ReportEvent(const v1::ReportSealEventRequest& request, Reply<v1::Seal> reply) {
-  if (request.seal_id().empty()) return reply(absl::InvalidArgumentError("seal_id is required"));
-  if (request.officer_id().empty()) return reply(absl::InvalidArgumentError("officer_id is required"));
-  if (request.kind() == v1::SEAL_EVENT_KIND_UNSPECIFIED) {
+void Seals::ReportEvent(const v1::ReportSealEventRequest& request, Journal::Reply reply) {
+  if (absl::Status s = CheckOfficerCall(request.idempotency_key(), request.seal_id(), request.officer_id()); !s.ok()) {
+    return reply(s);
+  }
+  if (request.kind() == v1::SEAL_EVENT_KIND_UNSPECIFIED || !v1::SealEventKind_IsValid(request.kind())) {
     return reply(absl::InvalidArgumentError("kind is required (VERIFIED, BROKEN, TAMPERED, REMOVED, ALARM_CLEARED)"));
   }
+  if (absl::Status s = CheckText("detail", request.detail()); !s.ok()) return reply(s);
+  absl::StatusOr<absl::Time> time = TimeFromWire(request.time(), "time");
+  if (!time.ok()) return reply(time.status());
   seal::SealEventRequest event;
   event.seal_id = request.seal_id();
   event.kind = static_cast<seal::SealEventKind>(request.kind());
   event.officer_id = request.officer_id();
   event.detail = request.detail();
-  event.time = FromTimestamp(request.time(), Now());
-  yard_->Mutate<v1::Seal>("ReportSealEvent", request.idempotency_key(), RequestHash(request), reply,
-                          [&]() -> absl::StatusOr<Yard::Change<v1::Seal>> {
-                            const seal::SealChange change = book_.ReportEvent(event);
-                            if (change.status.code() == absl::StatusCode::kNotFound) return change.status;
-                            Yard::Change<v1::Seal> out = ToChange<v1::Seal>(change);
-                            if (std::optional<seal::SealRecord> r = book_.Get(request.seal_id())) out.response = ToProto(*r);
-                            return out;
-                          });
+  event.time = *time == absl::InfinitePast() ? clock_->Now() : *time;
+  journal_->Execute(CallFor("ReportSealEvent", request), [this, event]() -> absl::StatusOr<Journal::Entry> {
+    const seal::SealChange change = book_.ReportEvent(event);
+    if (change.status.code() == absl::StatusCode::kNotFound) return change.status;
+    return SealEntry(change, book_.Get(event.seal_id));
+  }, std::move(reply));
 }
 
 absl::StatusOr<v1::Seal> Seals::Get(const std::string& seal_id) const {
   std::optional<seal::SealRecord> r = book_.Get(seal_id);
-  if (!r) return absl::NotFoundError(absl::StrCat("no seal '", seal_id, "'"));
+  if (!r) return absl::NotFoundError(absl::StrCat("no seal ", Quote(seal_id)));
   return ToProto(*r);
 }
 
-void Seals::RequestUnlock(const v1::RequestUnlockRequest& request, Reply<v1::RequestUnlockResponse> reply) {
-  if (request.seal_id().empty()) return reply(absl::InvalidArgumentError("seal_id is required"));
-  if (request.officer_id().empty()) return reply(absl::InvalidArgumentError("officer_id is required"));
-  const std::string key = request.idempotency_key();
-  const std::string hash = RequestHash(request);
-  if (yard_->ReplayIfRepeated("RequestUnlock", key, hash, reply)) return;
-  // Authorise (logged, durable), then send; the result is logged and, with the key,
-  // remembered, so a retry after the fact gets this answer and sends nothing.
-  auto device = std::make_shared<std::string>();
-  yard_->Mutate<v1::RequestUnlockResponse>(
-      "RequestUnlock.authorise", "", "",
-      [this, reply, device, key, hash, seal_id = request.seal_id()](absl::StatusOr<v1::RequestUnlockResponse> r) {
-        if (!r.ok() || r->result() != v1::UNLOCK_RESULT_UNSPECIFIED) return reply(r);
-        SendUnlock(seal_id, *device, [this, reply, key, hash](v1::RequestUnlockResponse result) {
-          yard_->Mutate<v1::RequestUnlockResponse>(
-              "RequestUnlock", key, hash, reply,
-              [result]() -> absl::StatusOr<Yard::Change<v1::RequestUnlockResponse>> {
-                Yard::Change<v1::RequestUnlockResponse> out;
-                out.response = result;
-                return out;
-              });
-        });
-      },
-      [&]() -> absl::StatusOr<Yard::Change<v1::RequestUnlockResponse>> {
-        seal::UnlockRequest unlock{request.seal_id(), request.officer_id(), true, request.reason(), Now()};
-        const seal::UnlockDecision decision = book_.AuthorizeUnlock(unlock);
-        if (decision.change.status.code() == absl::StatusCode::kNotFound) return decision.change.status;
-        Yard::Change<v1::RequestUnlockResponse> out = ToChange<v1::RequestUnlockResponse>(decision.change);
-        if (decision.change.status.ok() && !decision.needs_device) {
-          out.response.set_result(v1::UNLOCK_RESULT_NOT_NEEDED);
-          out.response.set_detail("this seal has no lock to open: the officer removes it");
-        }
-        *device = decision.device_id;
-        return out;
-      });
+void Seals::RequestUnlock(const v1::RequestUnlockRequest& request, Journal::Reply reply) {
+  if (absl::Status s = CheckOfficerCall(request.idempotency_key(), request.seal_id(), request.officer_id()); !s.ok()) {
+    return reply(s);
+  }
+  if (absl::Status s = CheckText("reason", request.reason()); !s.ok()) return reply(s);
+  // Authorise and send in one call; the answer waits for the lock's. The result is logged and,
+  // with the key, remembered, so a retry after the fact gets this answer and sends nothing.
+  const seal::UnlockRequest unlock{request.seal_id(), request.officer_id(), true, request.reason(), clock_->Now()};
+  journal_->Execute(CallFor("RequestUnlock", request), [this, unlock]() -> absl::StatusOr<Journal::Entry> {
+    const seal::UnlockDecision decision = book_.AuthorizeUnlock(unlock);
+    if (decision.change.status.code() == absl::StatusCode::kNotFound) return decision.change.status;
+    Journal::Entry entry;
+    entry.change = ToGateChange(decision.change);
+    const bool send = decision.change.status.ok() && decision.needs_device;
+    if (send) entry.change.effects.push_back(gate::UnlockSeal{unlock.seal_id, decision.device_id, ""});
+    entry.awaits = [](const gate::Effect& e) { return std::holds_alternative<gate::UnlockSeal>(e); };
+    entry.respond = [this, status = decision.change.status, send,
+                     seal_id = unlock.seal_id](const Journal::Committed& c) -> absl::StatusOr<std::string> {
+      if (!status.ok()) return status;
+      v1::RequestUnlockResponse response;
+      if (!send) {
+        response.set_result(v1::UNLOCK_RESULT_NOT_NEEDED);
+        response.set_detail("this seal has no lock to open: the officer removes it");
+      } else {
+        const absl::Status& answer = c.effect_results.at(0);
+        response.set_result(static_cast<v1::UnlockResult>(UnlockOutcomeOf(answer)));
+        response.set_detail(answer.ok() ? "unlocked" : std::string(answer.message()));
+      }
+      if (std::optional<seal::SealRecord> r = book_.Get(seal_id)) *response.mutable_seal() = ToProto(*r);
+      return response.SerializeAsString();
+    };
+    return entry;
+  }, std::move(reply));
 }
 
-void Seals::SendUnlock(const std::string& seal_id, const std::string& device_id,
-                       std::function<void(v1::RequestUnlockResponse)> done) {
-  gateway_->SendUnlock(
-      device_id, absl::Milliseconds(config_.unlock_ttl_ms),
-      [this, seal_id, done](seal::UnlockOutcome outcome, const std::string& detail) {
-        // On the gateway thread: record the outcome through the yard, then answer.
-        yard_->Mutate<v1::RequestUnlockResponse>(
-            "seal-unlock-result", "", "",
-            [done](absl::StatusOr<v1::RequestUnlockResponse> r) {
-              if (r.ok()) done(*r);
-            },
-            [&]() -> absl::StatusOr<Yard::Change<v1::RequestUnlockResponse>> {
-              const seal::SealChange change = book_.OnUnlockResult(seal_id, outcome, detail, Now());
-              Yard::Change<v1::RequestUnlockResponse> out = ToChange<v1::RequestUnlockResponse>(change);
-              out.status = absl::OkStatus();  // the outcome is the answer, whatever it is
-              out.response.set_result(static_cast<v1::UnlockResult>(outcome));
-              out.response.set_detail(detail);
-              if (std::optional<seal::SealRecord> r = book_.Get(seal_id)) *out.response.mutable_seal() = ToProto(*r);
-              return out;
-            });
-      });
+void Seals::SendUnlock(const gate::UnlockSeal& unlock, std::function<void(absl::Status)> done) {
+  if (gateway_ == nullptr) return done(absl::UnavailableError("no JT/T 808 gateway"));
+  gateway_->SendUnlock(unlock.device_id, absl::Milliseconds(config_.unlock_ttl_ms),
+                       [done](seal::UnlockOutcome outcome, const std::string& detail) {
+                         done(UnlockStatus(outcome, detail));
+                       });
 }
 
-SideEffects Seals::OnGateArrival(const std::string& lane_id, const std::string& plate,
-                                 const std::vector<std::string>& containers) {
-  seal::GateArrival arrival{absl::StrCat("gate:", lane_id), plate, containers, Now()};
-  return ToSideEffects(book_.OnGateArrival(arrival), lane_id);
+Journal::Compute Seals::RecordUnlockResult(const gate::UnlockSeal& unlock, const absl::Status& result) {
+  return [this, unlock, result]() -> absl::StatusOr<Journal::Entry> {
+    Journal::Entry entry;
+    const seal::SealChange change = book_.OnUnlockResult(unlock.seal_id, UnlockOutcomeOf(result),
+                                                         std::string(result.message()), clock_->Now());
+    entry.change = ToGateChange(change, "", unlock.visit_id);
+    return entry;
+  };
 }
 
-std::vector<gate::SealView> Seals::SealsFor(const std::string& plate, const std::vector<std::string>& containers,
+gate::Change Seals::OnGateArrival(const std::string& lane_id, const std::string& visit_id,
+                                  const std::vector<std::string>& plates, const std::vector<std::string>& containers) {
+  gate::Change all;
+  for (const std::string& plate : plates.empty() ? std::vector<std::string>{""} : plates) {
+    seal::GateArrival arrival{absl::StrCat("gate:", lane_id), plate, containers, clock_->Now()};
+    all.Append(ToGateChange(book_.OnGateArrival(arrival), lane_id, visit_id));
+  }
+  return all;
+}
+
+std::vector<gate::SealView> Seals::SealsFor(const std::vector<std::string>& plates,
+                                            const std::vector<std::string>& containers,
                                             const std::vector<std::string>& seal_ids) {
-  // On every decision, under the yard's lock: copy only the seals that concern this truck.
+  // On every decision, under the journal's lock: copy only the seals that concern this truck.
   const std::vector<seal::SealRecord> found = book_.Select([&](const seal::SealRecord& r) {
     const bool named = std::find(seal_ids.begin(), seal_ids.end(), r.seal_id) != seal_ids.end();
     const bool on_box = std::any_of(r.container_numbers.begin(), r.container_numbers.end(), [&](const std::string& c) {
       return std::find(containers.begin(), containers.end(), c) != containers.end();
     });
-    const bool on_truck = !plate.empty() && r.plate == plate && seal::IsArmed(r.state);
+    const bool on_truck = !r.plate.empty() && std::find(plates.begin(), plates.end(), r.plate) != plates.end() &&
+                          seal::IsArmed(r.state);
     return named || on_box || on_truck;
   });
   std::vector<gate::SealView> out;
   for (const seal::SealRecord& r : found) {
-    out.push_back({r.seal_id, r.state, r.open_alarms, r.plate, r.container_numbers});
+    out.push_back({r.seal_id, ConditionOf(r.state), r.open_alarms, r.plate, r.container_numbers});
   }
   return out;
 }
 
-SideEffects Seals::OnGateOpen(const std::string& visit_id, const std::vector<std::string>& seal_ids) {
-  SideEffects all;
-  std::vector<std::pair<std::string, std::string>> to_unlock;  // seal, device
+gate::Change Seals::OnGateOpen(const std::string& visit_id, const std::vector<std::string>& seal_ids) {
+  gate::Change all;
+  const absl::Time now = clock_->Now();
   for (const std::string& id : seal_ids) {
     std::optional<seal::SealRecord> r = book_.Get(id);
     if (!r) continue;
-    seal::SealChange verified;
-    if (r->state == seal::SealState::kArrived) verified = book_.Verify(id, "gate", Now(), absl::StrCat("visit ", visit_id));
-    const seal::UnlockDecision unlock = book_.AuthorizeUnlock({id, "gate", false, absl::StrCat("visit ", visit_id), Now()});
-    all.Append(ToSideEffects(verified, "", visit_id));
-    all.Append(ToSideEffects(unlock.change, "", visit_id));
-    if (unlock.change.status.ok() && unlock.needs_device) to_unlock.emplace_back(id, unlock.device_id);
-  }
-  if (!to_unlock.empty()) {
-    all.after_commit = [this, to_unlock] {
-      for (const auto& [seal_id, device_id] : to_unlock) SendUnlock(seal_id, device_id, [](v1::RequestUnlockResponse) {});
-    };
+    if (r->state == seal::SealState::kArrived) {
+      all.Append(ToGateChange(book_.Verify(id, "gate", now, absl::StrCat("visit ", visit_id)), "", visit_id));
+    }
+    const seal::UnlockDecision unlock = book_.AuthorizeUnlock({id, "gate", false, absl::StrCat("visit ", visit_id), now});
+    all.Append(ToGateChange(unlock.change, "", visit_id));
+    if (unlock.change.status.ok() && unlock.needs_device) {
+      all.effects.push_back(gate::UnlockSeal{id, unlock.device_id, visit_id});
+    }
   }
   return all;
 }
 
 void Seals::OnReport(const seal::DeviceReport& report) {
-  yard_->Mutate<v1::Seal>(
-      "device-report", "", "",
-      [ack = report.acknowledge](absl::StatusOr<v1::Seal> stored) {
-        // Not stored: no acknowledgement, so the lock sends the report again.
-        if (stored.ok() && ack) ack();
-      },
-      [&]() -> absl::StatusOr<Yard::Change<v1::Seal>> {
-        const seal::DeviceReportOutcome outcome = book_.OnDeviceReport(report);
-        Yard::Change<v1::Seal> out = ToChange<v1::Seal>(outcome.change);
-        out.status = absl::OkStatus();
-        bool raise = false;
-        if (!outcome.bound) {
-          // Kept always; raised on the first report and then every ten minutes per device.
-          std::lock_guard<std::mutex> lock(mu_);
-          absl::Time& last = unbound_raised_[report.device_id];
-          raise = report.received - last >= absl::Minutes(10);
-          if (raise) last = report.received;
-        }
-        v1::Event raised;
-        *raised.mutable_time() = ToTimestamp(report.received);
-        v1::DeviceReport* d = raised.mutable_device_report();
-        d->set_device_id(report.device_id);
-        d->set_seal_id(outcome.seal_id);
-        d->set_latitude(report.latitude);
-        d->set_longitude(report.longitude);
-        for (const std::string& a : report.alarms) d->add_alarms(a);
-        for (const std::string& a : report.seal_alarms) d->add_alarms(a);
-        d->set_lock_state(seal::LockStateName(report.lock_state));
-        const std::string body = raised.device_report().SerializeAsString();
-        if (raise) out.events.push_back(std::move(raised));
-        Store::Work seal_rows = std::move(out.rows);
-        out.rows = [seal_rows, report, body, seal_id = outcome.seal_id](SQLite::Database& db) {
-          if (seal_rows) seal_rows(db);
-          if (!report.position_valid) return;
-          SQLite::Statement q(db, "INSERT INTO device_positions (device_id, seal_id, time_ms, latitude, longitude, body) VALUES (?, ?, ?, ?, ?, ?)");
-          q.bind(1, report.device_id);
-          q.bind(2, seal_id);
-          q.bind(3, static_cast<int64_t>(absl::ToUnixMillis(report.time)));
-          q.bind(4, report.latitude);
-          q.bind(5, report.longitude);
-          q.bind(6, body.data(), static_cast<int>(body.size()));
-          q.exec();
-        };
-        return out;
-      });
+  journal_->Execute(Journal::Call{}, [this, report]() -> absl::StatusOr<Journal::Entry> {
+    const seal::DeviceReportOutcome outcome = book_.OnDeviceReport(report);
+    Journal::Entry entry;
+    entry.change = ToGateChange(outcome.change);
+    bool raise = false;
+    if (!outcome.bound) {
+      // Kept always; raised on the first report and then every ten minutes per device.
+      std::lock_guard<std::mutex> lock(mu_);
+      absl::Time& last = unbound_raised_[report.device_id];
+      raise = report.received - last >= absl::Minutes(10);
+      if (raise) last = report.received;
+    }
+    gate::DeviceReported reported{report.device_id, outcome.seal_id, report.latitude, report.longitude, {},
+                                  seal::LockStateName(report.lock_state)};
+    reported.alarms.insert(reported.alarms.end(), report.alarms.begin(), report.alarms.end());
+    reported.alarms.insert(reported.alarms.end(), report.seal_alarms.begin(), report.seal_alarms.end());
+    gate::Event event;
+    event.occurred_at = report.time;
+    event.payload = reported;
+    const std::string body = EventToWire(event).device_report().SerializeAsString();
+    if (raise) entry.change.events.push_back(std::move(event));
+    if (report.position_valid) {
+      entry.change.writes.positions.push_back(
+          {report.device_id, outcome.seal_id, report.time, report.latitude, report.longitude, body});
+    }
+    return entry;
+  }, [ack = report.acknowledge](absl::StatusOr<std::string> stored) {
+    // Not stored: no acknowledgement, so the lock sends the report again.
+    if (stored.ok() && ack) ack();
+  });
 }
 
 }  // namespace yardgate::server

@@ -7,77 +7,159 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
+#include "gate/gate_core.h"
+#include "server/journal.h"
 #include "server/lanes.h"
 #include "server/ocr_frame_reader.h"
 #include "server/seals.h"
 #include "server/services.h"
-#include "server/store.h"
+#include "server/sqlite_store.h"
 #include "server/worker_pool.h"
-#include "server/yard.h"
-#include "yardgate/v1/seal_service.grpc.pb.h"
 
 namespace yardgate::server {
+namespace {
+
+constexpr const char* kServices[] = {"yardgate.v1.GateService", "yardgate.v1.SealService",
+                                     "yardgate.v1.TerminalService"};
+
+// Where effects go: barrier effects to the lanes, unlocks to the seal bridge. Each hands the work
+// to its own thread at once (this is called from the store's writer thread).
+class EffectDispatcher final : public EffectRunner {
+ public:
+  EffectDispatcher(SupervisedLanes* lanes, Seals* seals) : lanes_(lanes), seals_(seals) {}
+  void Run(const gate::Effect& effect, std::function<void(absl::Status)> done) override {
+    if (const auto* unlock = std::get_if<gate::UnlockSeal>(&effect)) {
+      seals_->SendUnlock(*unlock, std::move(done));
+      return;
+    }
+    lanes_->Run(effect, std::move(done));
+  }
+
+ private:
+  SupervisedLanes* const lanes_;
+  Seals* const seals_;
+};
+
+// A journal entry that only commits `change` (the server's own changes: lane events, passages
+// reported by the closing loop, effect results).
+absl::StatusOr<Journal::Entry> EntryOf(absl::StatusOr<gate::Change> change) {
+  if (!change.ok()) return change.status();
+  Journal::Entry entry;
+  entry.change = *std::move(change);
+  return entry;
+}
+
+}  // namespace
 
 struct YardgateServer::Parts {
   Config config;
-  std::unique_ptr<Store> store;
-  std::unique_ptr<WorkerPool> workers;
+  std::unique_ptr<gate::Store> store;
+  std::unique_ptr<WorkerPool> io;
+  std::unique_ptr<WorkerPool> ocr_pool;
   std::unique_ptr<SupervisedLanes> lanes;
   std::unique_ptr<OcrFrameReader> ocr;
   std::unique_ptr<Seals> seals;
-  std::unique_ptr<Yard> yard;
+  std::unique_ptr<gate::GateCore> core;
+  std::unique_ptr<EffectDispatcher> effects;
+  std::unique_ptr<Journal> journal;
   std::unique_ptr<GateServiceImpl> gate_service;
   std::unique_ptr<TerminalServiceImpl> terminal_service;
   std::unique_ptr<SealServiceImpl> seal_service;
   std::unique_ptr<grpc::Server> grpc_server;
 };
 
-absl::StatusOr<std::unique_ptr<YardgateServer>> YardgateServer::Start(const Config& config) {
+absl::StatusOr<std::unique_ptr<YardgateServer>> YardgateServer::Start(const Config& config,
+                                                                      std::unique_ptr<gate::Store> store) {
   auto parts = std::make_unique<Parts>();
-  parts->config = config;
+  Parts& p = *parts;
+  p.config = config;
+  common::Clock* clock = common::RealClock::Default();
 
-  std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
-  if (ec) {
-    return absl::UnavailableError(absl::StrCat("cannot create data directory ", config.data_dir, ": ", ec.message()));
+  if (store == nullptr) {
+    std::error_code ec;
+    std::filesystem::create_directories(config.data_dir, ec);
+    if (ec) {
+      return absl::UnavailableError(absl::StrCat("cannot create data directory ", config.data_dir, ": ", ec.message()));
+    }
+    absl::StatusOr<std::unique_ptr<SqliteStore>> sqlite =
+        SqliteStore::Open((std::filesystem::path(config.data_dir) / "yardgate.db").string());
+    if (!sqlite.ok()) return sqlite.status();
+    store = *std::move(sqlite);
   }
-  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open((std::filesystem::path(config.data_dir) / "yardgate.db").string());
-  if (!store.ok()) return store.status();
-  parts->store = *std::move(store);
-  parts->workers = std::make_unique<WorkerPool>(config.worker_threads);
+  p.store = std::move(store);
+  p.io = std::make_unique<WorkerPool>(2);
+  // OCR has its own pool, so camera visits never stall subscriptions and reads.
+  p.ocr_pool = std::make_unique<WorkerPool>(config.worker_threads);
 
   absl::StatusOr<std::unique_ptr<SupervisedLanes>> lanes = SupervisedLanes::Start(config.lanes);
   if (!lanes.ok()) return lanes.status();
-  parts->lanes = *std::move(lanes);
+  p.lanes = *std::move(lanes);
+  p.seals = std::make_unique<Seals>(config, clock);
+  p.core = std::make_unique<gate::GateCore>(config.CoreOptions(), clock, p.lanes.get(), p.seals.get());
+  p.effects = std::make_unique<EffectDispatcher>(p.lanes.get(), p.seals.get());
+  p.journal = std::make_unique<Journal>(p.store.get(), clock, p.effects.get(),
+                                        Journal::Options{absl::Hours(config.memory_hours), absl::Seconds(1)});
 
-  absl::StatusOr<std::unique_ptr<Seals>> seals = Seals::Load(config, parts->store.get());
-  if (!seals.ok()) return seals.status();
-  parts->seals = *std::move(seals);
+  gate::GateCore* core = p.core.get();
+  Seals* seals = p.seals.get();
+  Journal* journal = p.journal.get();
+  absl::Status started = journal->Start(
+      [core, seals](const gate::StoredState& state) -> absl::StatusOr<gate::Change> {
+        if (absl::Status s = seals->Restore(state.blobs); !s.ok()) return s;
+        return core->Restore(state);
+      },
+      [core, seals](const gate::Effect& effect, const absl::Status& result) -> std::optional<Journal::Compute> {
+        if (const auto* unlock = std::get_if<gate::UnlockSeal>(&effect)) {
+          return seals->RecordUnlockResult(*unlock, result);
+        }
+        return Journal::Compute([core, effect, result] {
+          absl::StatusOr<gate::Outcome<std::optional<gate::Visit>>> out =
+              core->RecordBarrierResult({effect, result});
+          if (!out.ok()) return EntryOf(out.status());
+          return EntryOf(std::move(out->change));
+        });
+      },
+      [core](const gate::IdempotencyRecord& record) { return RenderPendingAnswer(*core, record); });
+  if (!started.ok()) return started;
 
-  absl::StatusOr<std::unique_ptr<Yard>> yard =
-      Yard::Load(config, parts->store.get(), parts->lanes.get(), parts->seals.get());
-  if (!yard.ok()) return yard.status();
-  parts->yard = *std::move(yard);
-  Yard* y = parts->yard.get();
-  parts->lanes->SetSinks([y](v1::Event e) { y->RecordEvent(std::move(e)); },
-                         [y](const std::string& visit_id) {
-                           // The closing loop saw the truck through: the same as the kiosk's report.
-                           v1::ReportPassageRequest req;
-                           req.set_idempotency_key("closing-loop-" + visit_id);
-                           req.set_visit_id(visit_id);
-                           y->ReportPassage(req, [](absl::StatusOr<v1::ReportPassageResponse>) {});
-                         });
+  p.lanes->SetSinks(
+      [journal, core](const gate::LaneReport& report) {
+        journal->Execute(Journal::Call{}, [core, report] { return EntryOf(core->RecordLaneReport(report)); },
+                         [](absl::StatusOr<std::string>) {});
+      },
+      [journal, core](const std::string& visit_id) {
+        // The closing loop saw the truck through: the same passage a kiosk may also report.
+        journal->Execute(Journal::Call{},
+                         [core, visit_id] {
+                           absl::StatusOr<gate::Outcome<gate::Visit>> out =
+                               core->ReportPassage(visit_id, gate::PassageSource::kClosingLoop);
+                           if (!out.ok()) return EntryOf(out.status());
+                           return EntryOf(std::move(out->change));
+                         },
+                         [](absl::StatusOr<std::string>) {});
+      });
 
   ocr::EngineOptions ocr_options;
   ocr_options.auto_threshold = config.policy.auto_threshold;
   ocr_options.threads = config.worker_threads;
   ocr_options.max_frame_bytes = static_cast<size_t>(config.max_frame_bytes);
   ocr_options.visit_budget_ms = config.ocr_budget_ms;
-  parts->ocr = std::make_unique<OcrFrameReader>(ocr_options);
-  parts->gate_service = std::make_unique<GateServiceImpl>(parts->yard.get(), parts->workers.get(), parts->ocr.get());
-  parts->terminal_service = std::make_unique<TerminalServiceImpl>(parts->yard.get(), parts->workers.get(), config.credentials);
-  if (absl::Status s = parts->seals->StartGateway(parts->yard.get()); !s.ok()) return s;
-  parts->seal_service = std::make_unique<SealServiceImpl>(parts->seals.get(), config.credentials);
+  p.ocr = std::make_unique<OcrFrameReader>(ocr_options);
+  if (absl::Status s = p.seals->StartGateway(journal); !s.ok()) return s;
+
+  ServiceContext context;
+  context.config = &p.config;
+  context.core = core;
+  context.journal = journal;
+  context.store = p.store.get();
+  context.io = p.io.get();
+  context.ocr = p.ocr_pool.get();
+  context.frames = p.ocr.get();
+  context.seals = seals;
+  context.credentials = config.credentials;
+  p.gate_service = std::make_unique<GateServiceImpl>(context);
+  p.terminal_service = std::make_unique<TerminalServiceImpl>(context);
+  p.seal_service = std::make_unique<SealServiceImpl>(context);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -91,17 +173,22 @@ absl::StatusOr<std::unique_ptr<YardgateServer>> YardgateServer::Start(const Conf
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
-  builder.RegisterService(parts->gate_service.get());
-  builder.RegisterService(parts->terminal_service.get());
-  builder.RegisterService(parts->seal_service.get());
-  parts->grpc_server = builder.BuildAndStart();
-  if (parts->grpc_server == nullptr || port == 0) {
+  builder.RegisterService(p.gate_service.get());
+  builder.RegisterService(p.terminal_service.get());
+  builder.RegisterService(p.seal_service.get());
+  p.grpc_server = builder.BuildAndStart();
+  if (p.grpc_server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", config.grpc_listen));
   }
-  grpc::HealthCheckServiceInterface* health = parts->grpc_server->GetHealthCheckService();
-  for (const char* service : {"yardgate.v1.GateService", "yardgate.v1.SealService", "yardgate.v1.TerminalService"}) {
-    health->SetServingStatus(service, true);
-  }
+  grpc::HealthCheckServiceInterface* health = p.grpc_server->GetHealthCheckService();
+  for (const char* service : kServices) health->SetServingStatus(service, true);
+  // The gate fails closed when its store refuses writes, and says so: NOT_SERVING until the
+  // store recovers.
+  journal->SetHealthListener([health](bool healthy, const std::string&) {
+    health->SetServingStatus(healthy);
+    for (const char* service : kServices) health->SetServingStatus(service, healthy);
+  });
+  if (!journal->healthy()) health->SetServingStatus(false);
 
   std::unique_ptr<YardgateServer> server(new YardgateServer(std::move(parts)));
   server->grpc_port_ = port;
@@ -115,22 +202,30 @@ YardgateServer::~YardgateServer() { Shutdown(); }
 void YardgateServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
-  parts_->grpc_server->GetHealthCheckService()->Shutdown();
+  Parts& p = *parts_;
+  p.journal->SetHealthListener(nullptr);
+  p.grpc_server->GetHealthCheckService()->Shutdown();
   // Streams finish as soon as the log says so; then gRPC can stop within its deadline.
-  parts_->yard->events().Shutdown();
-  parts_->grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  parts_->grpc_server->Wait();
-  parts_->seals->Stop();
-  parts_->lanes->Stop();
-  parts_->workers.reset();
-  parts_->store->Close();
+  p.journal->events().Shutdown();
+  p.grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  p.grpc_server->Wait();
+  p.seals->Stop();
+  p.lanes->Stop();
+  p.ocr_pool.reset();
+  p.io.reset();
+  p.journal->Stop();
+  p.store->Close();
 }
 
 absl::Status YardgateServer::Reload() {
   if (parts_->config.config_path.empty()) return absl::OkStatus();
   absl::StatusOr<Config> config = LoadConfig(parts_->config.config_path);
   if (!config.ok()) return config.status();
-  parts_->yard->SetPolicy(config->policy);
+  gate::GateCore* core = parts_->core.get();
+  parts_->journal->Read<int>([&] {
+    core->SetPolicy(config->policy);
+    return 0;
+  });
   return absl::OkStatus();
 }
 
@@ -139,7 +234,7 @@ std::string YardgateServer::grpc_address() const {
   return absl::StrCat(listen.substr(0, listen.rfind(':')), ":", grpc_port_);
 }
 
-Yard& YardgateServer::yard() { return *parts_->yard; }
+Journal& YardgateServer::journal() { return *parts_->journal; }
 
 SupervisedLanes& YardgateServer::lanes() { return *parts_->lanes; }
 

@@ -1,84 +1,85 @@
-// The gRPC adapters: GateService, SealService and TerminalService over the yard.
+// The gRPC adapters: GateService (lanes and operators), TerminalService (terminal systems and
+// the trouble desk) and SealService (officers' terminals).
 //
-// They translate between the wire and the yard and nothing more: the rules live in gate/ and
-// in Yard, so they are tested without gRPC. Unary handlers finish from the thread that
-// completes the work (the store's writer, or a worker for OCR); streams write one event at a
-// time from the event log.
+// They translate and nothing more: check the request's form (keys, ids, enum values, sizes),
+// convert it to a domain command (server/convert.h), run it through the journal and answer. The
+// rules live in gate/ (GateCore) and seal_bridge/ (SealBook), so they are tested without gRPC.
+// Unary handlers finish from the thread that completes the work; reads of the store and OCR run
+// on worker pools, never on gRPC's threads; streams write one event at a time.
 //
-// Thread-safety: as gRPC's callback services; all state lives in Yard and EventLog.
+// Thread-safety: as gRPC's callback services; all state lives in the core behind the journal.
 #ifndef YARDGATE_SERVER_SERVICES_H_
 #define YARDGATE_SERVER_SERVICES_H_
 
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
+#include "gate/gate_core.h"
+#include "gate/store.h"
 #include "server/arrival_reads.h"
+#include "server/config.h"
+#include "server/journal.h"
 #include "server/seals.h"
 #include "server/worker_pool.h"
-#include "server/yard.h"
 #include "yardgate/v1/gate_service.grpc.pb.h"
 #include "yardgate/v1/seal_service.grpc.pb.h"
 #include "yardgate/v1/terminal_service.grpc.pb.h"
 
 namespace yardgate::server {
 
-grpc::Status ToGrpc(const absl::Status& status);
+// What every service works with. All pointers outlive the services.
+struct ServiceContext {
+  const Config* config = nullptr;
+  gate::GateCore* core = nullptr;  // only ever used under the journal's lock
+  Journal* journal = nullptr;
+  gate::Store* store = nullptr;
+  WorkerPool* io = nullptr;         // store reads, stream catch-up
+  WorkerPool* ocr = nullptr;        // camera frames
+  FrameReader* frames = nullptr;    // null: arrivals with frames get FAILED_PRECONDITION
+  Seals* seals = nullptr;
+  std::vector<Credential> credentials;
+};
 
-// OK when the call carries "authorization: Bearer <secret>" of a credential with `role` and
-// the id `claimed_id` (the clerk_id or officer_id the request names); Unauthenticated without
-// a valid token, PermissionDenied when it belongs to someone else or another role.
+// OK when the call carries "authorization: Bearer <secret>" of a credential with `role` and the
+// id `claimed_id` (the clerk_id, officer_id or operator_id the request names); Unauthenticated
+// without a valid token, PermissionDenied when it belongs to someone else or another role.
 absl::Status Authorize(const grpc::CallbackServerContext& ctx, const std::vector<Credential>& credentials,
                        const std::string& role, const std::string& claimed_id);
 
+// The answer of a call whose barrier effect was still running when the server stopped,
+// rendered from the visit as it is now (see Journal::RenderPending).
+absl::StatusOr<std::string> RenderPendingAnswer(const gate::GateCore& core, const gate::IdempotencyRecord& record);
+
 class GateServiceImpl final : public v1::GateService::CallbackService {
  public:
-  // `frames` may be null: then arrivals with camera frames get FAILED_PRECONDITION.
-  GateServiceImpl(Yard* yard, WorkerPool* workers, FrameReader* frames)
-      : yard_(yard), workers_(workers), frames_(frames) {}
+  explicit GateServiceImpl(ServiceContext context) : c_(std::move(context)) {}
 
-  grpc::ServerUnaryReactor* SubmitArrival(grpc::CallbackServerContext* ctx,
-                                          const v1::SubmitArrivalRequest* request,
+  grpc::ServerUnaryReactor* SubmitArrival(grpc::CallbackServerContext* ctx, const v1::SubmitArrivalRequest* request,
                                           v1::SubmitArrivalResponse* response) override;
-  grpc::ServerUnaryReactor* ReportPassage(grpc::CallbackServerContext* ctx,
-                                          const v1::ReportPassageRequest* request,
+  grpc::ServerUnaryReactor* ReportPassage(grpc::CallbackServerContext* ctx, const v1::ReportPassageRequest* request,
                                           v1::ReportPassageResponse* response) override;
   grpc::ServerUnaryReactor* RequestAssistance(grpc::CallbackServerContext* ctx,
                                               const v1::RequestAssistanceRequest* request,
                                               v1::RequestAssistanceResponse* response) override;
   grpc::ServerWriteReactor<v1::Event>* WatchLane(grpc::CallbackServerContext* ctx,
                                                   const v1::WatchLaneRequest* request) override;
+  grpc::ServerUnaryReactor* ResetLaneFault(grpc::CallbackServerContext* ctx, const v1::ResetLaneFaultRequest* request,
+                                           v1::ResetLaneFaultResponse* response) override;
+  grpc::ServerUnaryReactor* CloseBarrier(grpc::CallbackServerContext* ctx, const v1::CloseBarrierRequest* request,
+                                         v1::CloseBarrierResponse* response) override;
+  grpc::ServerUnaryReactor* CancelAllow(grpc::CallbackServerContext* ctx, const v1::CancelAllowRequest* request,
+                                        v1::Visit* response) override;
 
  private:
-  Yard* const yard_;
-  WorkerPool* const workers_;
-  FrameReader* const frames_;
-};
+  void Decide(const v1::SubmitArrivalRequest& request, FrameReads reads, std::vector<gate::EvidenceFrame> evidence,
+              Journal::Reply reply);
 
-class SealServiceImpl final : public v1::SealService::CallbackService {
- public:
-  SealServiceImpl(Seals* seals, std::vector<Credential> credentials)
-      : seals_(seals), credentials_(std::move(credentials)) {}
-
-  grpc::ServerUnaryReactor* ApplySeal(grpc::CallbackServerContext* ctx, const v1::ApplySealRequest* request,
-                                      v1::Seal* response) override;
-  grpc::ServerUnaryReactor* ReportSealEvent(grpc::CallbackServerContext* ctx,
-                                            const v1::ReportSealEventRequest* request,
-                                            v1::Seal* response) override;
-  grpc::ServerUnaryReactor* GetSeal(grpc::CallbackServerContext* ctx, const v1::GetSealRequest* request,
-                                    v1::Seal* response) override;
-  grpc::ServerUnaryReactor* RequestUnlock(grpc::CallbackServerContext* ctx,
-                                          const v1::RequestUnlockRequest* request,
-                                          v1::RequestUnlockResponse* response) override;
-
- private:
-  Seals* const seals_;
-  const std::vector<Credential> credentials_;
+  const ServiceContext c_;
 };
 
 class TerminalServiceImpl final : public v1::TerminalService::CallbackService {
  public:
-  TerminalServiceImpl(Yard* yard, WorkerPool* workers, std::vector<Credential> credentials)
-      : yard_(yard), workers_(workers), credentials_(std::move(credentials)) {}
+  explicit TerminalServiceImpl(ServiceContext context) : c_(std::move(context)) {}
 
   grpc::ServerUnaryReactor* UpsertAppointment(grpc::CallbackServerContext* ctx,
                                               const v1::UpsertAppointmentRequest* request,
@@ -89,24 +90,44 @@ class TerminalServiceImpl final : public v1::TerminalService::CallbackService {
   grpc::ServerUnaryReactor* SetCustomsStatus(grpc::CallbackServerContext* ctx,
                                              const v1::SetCustomsStatusRequest* request,
                                              v1::SetCustomsStatusResponse* response) override;
-  grpc::ServerUnaryReactor* ListVisits(grpc::CallbackServerContext* ctx,
-                                       const v1::ListVisitsRequest* request,
+  grpc::ServerUnaryReactor* ListVisits(grpc::CallbackServerContext* ctx, const v1::ListVisitsRequest* request,
                                        v1::ListVisitsResponse* response) override;
-  grpc::ServerUnaryReactor* GetVisit(grpc::CallbackServerContext* ctx,
-                                     const v1::GetVisitRequest* request, v1::Visit* response) override;
+  grpc::ServerUnaryReactor* GetVisit(grpc::CallbackServerContext* ctx, const v1::GetVisitRequest* request,
+                                     v1::Visit* response) override;
   grpc::ServerWriteReactor<v1::Event>* Subscribe(grpc::CallbackServerContext* ctx,
                                                   const v1::SubscribeRequest* request) override;
   grpc::ServerUnaryReactor* ListTroubleVisits(grpc::CallbackServerContext* ctx,
                                               const v1::ListTroubleVisitsRequest* request,
                                               v1::ListTroubleVisitsResponse* response) override;
-  grpc::ServerUnaryReactor* ResolveTrouble(grpc::CallbackServerContext* ctx,
-                                           const v1::ResolveTroubleRequest* request,
+  grpc::ServerUnaryReactor* ResolveTrouble(grpc::CallbackServerContext* ctx, const v1::ResolveTroubleRequest* request,
                                            v1::Visit* response) override;
+  grpc::ServerUnaryReactor* GetAppointment(grpc::CallbackServerContext* ctx, const v1::GetAppointmentRequest* request,
+                                           v1::Appointment* response) override;
+  grpc::ServerUnaryReactor* ListAppointments(grpc::CallbackServerContext* ctx,
+                                             const v1::ListAppointmentsRequest* request,
+                                             v1::ListAppointmentsResponse* response) override;
+  grpc::ServerUnaryReactor* ListAudit(grpc::CallbackServerContext* ctx, const v1::ListAuditRequest* request,
+                                      v1::ListAuditResponse* response) override;
 
  private:
-  Yard* const yard_;
-  WorkerPool* const workers_;
-  const std::vector<Credential> credentials_;
+  const ServiceContext c_;
+};
+
+class SealServiceImpl final : public v1::SealService::CallbackService {
+ public:
+  explicit SealServiceImpl(ServiceContext context) : c_(std::move(context)) {}
+
+  grpc::ServerUnaryReactor* ApplySeal(grpc::CallbackServerContext* ctx, const v1::ApplySealRequest* request,
+                                      v1::Seal* response) override;
+  grpc::ServerUnaryReactor* ReportSealEvent(grpc::CallbackServerContext* ctx,
+                                            const v1::ReportSealEventRequest* request, v1::Seal* response) override;
+  grpc::ServerUnaryReactor* GetSeal(grpc::CallbackServerContext* ctx, const v1::GetSealRequest* request,
+                                    v1::Seal* response) override;
+  grpc::ServerUnaryReactor* RequestUnlock(grpc::CallbackServerContext* ctx, const v1::RequestUnlockRequest* request,
+                                          v1::RequestUnlockResponse* response) override;
+
+ private:
+  const ServiceContext c_;
 };
 
 }  // namespace yardgate::server

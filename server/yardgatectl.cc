@@ -4,6 +4,9 @@
 //
 // Commands print JSON (one object per line for streams) and exit non-zero on an error, with
 // the server's message on stderr.
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -15,8 +18,10 @@
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 
+#include "common/json.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "server/auth/credentials.h"
 #include "yardgate/v1/gate_service.grpc.pb.h"
 #include "yardgate/v1/seal_service.grpc.pb.h"
 #include "yardgate/v1/terminal_service.grpc.pb.h"
@@ -49,9 +54,14 @@ commands:
   subscribe [--after N] [--count K]          events after sequence N; stop after K
   demo [--officer ID --token T]              runs a demo truck through lane L1 and prints the decisions
                                              (with an officer: its box travels under an e-seal)
+  mint-token --role ROLE --id ID [--lane L]...
+                                             a new bearer token (printed once) and its [auth] line;
+                                             needs no server. ROLE: lane seal_terminal officer customs
+                                             clerk terminal_system admin (--lane for role lane only)
 common:
   --server HOST:PORT   default 127.0.0.1:50051
-  --key KEY            idempotency key for a mutating command
+  --key KEY            idempotency key for a mutating command (default: a fresh one; pass the
+                       same key again to retry a call safely)
 )";
 
 struct Args {
@@ -125,6 +135,16 @@ v1::CameraPosition ParsePosition(const std::string& p) {
   return v1::CAMERA_POSITION_UNSPECIFIED;
 }
 
+// --key, or a fresh key: every mutating call names one, and a CLI call is new unless the
+// operator retries it with the key it printed or chose.
+std::string KeyOf(const Args& a) {
+  if (!a.Get("--key").empty()) return a.Get("--key");
+  static int counter = 0;
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return "ctl-" + std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(now).count()) + "-" +
+         std::to_string(::getpid()) + "-" + std::to_string(++counter);
+}
+
 class Client {
  public:
   explicit Client(const std::string& address) {
@@ -168,7 +188,7 @@ class Client {
 
   int Appointment(const Args& a, v1::Appointment* out = nullptr) {
     v1::UpsertAppointmentRequest req;
-    req.set_idempotency_key(a.Get("--key"));
+    req.set_idempotency_key(KeyOf(a));
     v1::Appointment* ap = req.mutable_appointment();
     ap->set_appointment_id(a.Get("--id"));
     ap->set_plate(a.Get("--plate"));
@@ -192,7 +212,7 @@ class Client {
 
   int CancelAppointment(const Args& a) {
     v1::CancelAppointmentRequest req;
-    req.set_idempotency_key(a.Get("--key"));
+    req.set_idempotency_key(KeyOf(a));
     req.set_appointment_id(a.Get("--id"));
     grpc::ClientContext ctx;
     v1::Appointment resp;
@@ -201,7 +221,7 @@ class Client {
 
   int Customs(const Args& a) {
     v1::SetCustomsStatusRequest req;
-    req.set_idempotency_key(a.Get("--key"));
+    req.set_idempotency_key(KeyOf(a));
     req.set_container_number(a.Get("--container"));
     const std::string st = a.Get("--status");
     req.set_status(st == "released" ? v1::CUSTOMS_STATUS_RELEASED
@@ -215,7 +235,7 @@ class Client {
 
   int Arrive(const Args& a, v1::Visit* out = nullptr) {
     v1::SubmitArrivalRequest req;
-    req.set_idempotency_key(a.Get("--key"));
+    req.set_idempotency_key(KeyOf(a));
     req.set_lane_id(a.Get("--lane", "L1"));
     req.mutable_read()->set_plate(a.Get("--plate"));
     for (const std::string& c : a.All("--container")) req.mutable_read()->add_container_numbers(c);
@@ -243,7 +263,7 @@ class Client {
 
   int Passage(const Args& a) {
     v1::ReportPassageRequest req;
-    req.set_idempotency_key(a.Get("--key"));
+    req.set_idempotency_key(KeyOf(a));
     req.set_visit_id(a.Get("--visit"));
     grpc::ClientContext ctx;
     v1::ReportPassageResponse resp;
@@ -252,7 +272,7 @@ class Client {
 
   int Assist(const Args& a) {
     v1::RequestAssistanceRequest req;
-    req.set_idempotency_key(a.Get("--key"));
+    req.set_idempotency_key(KeyOf(a));
     req.set_lane_id(a.Get("--lane", "L1"));
     req.set_visit_id(a.Get("--visit"));
     req.set_message(a.Get("--message"));
@@ -296,7 +316,7 @@ class Client {
 
   int Resolve(const Args& a) {
     v1::ResolveTroubleRequest req;
-    req.set_idempotency_key(a.Get("--key"));
+    req.set_idempotency_key(KeyOf(a));
     req.set_visit_id(a.Get("--visit"));
     req.set_clerk_id(a.Get("--clerk"));
     req.set_comment(a.Get("--comment"));
@@ -313,7 +333,7 @@ class Client {
 
   int SealApply(const Args& a) {
     v1::ApplySealRequest req;
-    req.set_idempotency_key(a.Get("--key"));
+    req.set_idempotency_key(KeyOf(a));
     req.set_seal_id(a.Get("--seal"));
     const std::string kind = a.Get("--kind");
     req.set_kind(kind == "elock"        ? v1::SEAL_KIND_GPS_ELOCK
@@ -339,7 +359,7 @@ class Client {
         {"tampered", v1::SEAL_EVENT_KIND_TAMPERED}, {"removed", v1::SEAL_EVENT_KIND_REMOVED},
         {"cleared", v1::SEAL_EVENT_KIND_ALARM_CLEARED}};
     v1::ReportSealEventRequest req;
-    req.set_idempotency_key(a.Get("--key"));
+    req.set_idempotency_key(KeyOf(a));
     req.set_seal_id(a.Get("--seal"));
     const auto kind = kinds.find(a.Get("--event"));
     req.set_kind(kind == kinds.end() ? v1::SEAL_EVENT_KIND_UNSPECIFIED : kind->second);
@@ -361,7 +381,7 @@ class Client {
 
   int Unlock(const Args& a) {
     v1::RequestUnlockRequest req;
-    req.set_idempotency_key(a.Get("--key"));
+    req.set_idempotency_key(KeyOf(a));
     req.set_seal_id(a.Get("--seal"));
     req.set_officer_id(a.Get("--officer"));
     req.set_reason(a.Get("--reason"));
@@ -449,6 +469,26 @@ class Client {
   std::unique_ptr<v1::SealService::Stub> seal_;
 };
 
+// Prints {"role", "id", "token", "config_line"}: the token goes to whoever will use it, the line
+// into [auth] of the server's config (then SIGHUP). Only the line's salted hash is stored.
+int MintTokenCommand(const Args& a) {
+  absl::StatusOr<yardgate::auth::Role> role = yardgate::auth::ParseRole(a.Get("--role"));
+  if (!role.ok()) {
+    std::fprintf(stderr, "yardgatectl: mint-token --role: %s\n", std::string(role.status().message()).c_str());
+    return 2;
+  }
+  absl::StatusOr<yardgate::auth::MintedToken> minted = yardgate::auth::MintToken(*role, a.Get("--id"), a.All("--lane"));
+  if (!minted.ok()) {
+    std::fprintf(stderr, "yardgatectl: mint-token: %s\n", std::string(minted.status().message()).c_str());
+    return 2;
+  }
+  using yardgate::common::JsonString;
+  std::printf("{\"role\":%s,\"id\":%s,\"token\":%s,\"config_line\":%s}\n",
+              JsonString(std::string(yardgate::auth::RoleName(*role))).c_str(), JsonString(a.Get("--id")).c_str(),
+              JsonString(minted->token).c_str(), JsonString(minted->config_line).c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -481,8 +521,9 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  Client client(server);
   const std::string& c = args.command;
+  if (c == "mint-token") return MintTokenCommand(args);
+  Client client(server);
   if (c == "health") return client.Health(args);
   if (c == "services") return client.Services();
   if (c == "appointment") return client.Appointment(args);

@@ -83,6 +83,7 @@ TEST(DurabilityTest, KillNineLosesNothingAcknowledged) {
         auto gate = v1::GateService::NewStub(channel);
         for (int i = 0; !stop; ++i) {
           v1::SubmitArrivalRequest req;
+          req.set_idempotency_key("kill-" + std::to_string(c) + "-" + std::to_string(i));
           req.set_lane_id("L1");
           req.mutable_read()->set_plate("粤B" + std::to_string(10000 + c * 1000 + i % 1000));
           grpc::ClientContext ctx;

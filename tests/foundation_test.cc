@@ -10,7 +10,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "server/event_log.h"
-#include "server/yard.h"
+#include "server/journal.h"
 #include "tests/test_server.h"
 
 namespace yardgate::testing {
@@ -172,7 +172,7 @@ TEST_F(FoundationTest, RestartKeepsEveryVisitAndEvent) {
     return std::any_of(e.begin(), e.end(), [](const v1::Event& x) { return x.has_barrier_changed(); }) &&
            CountDecisions(e) == 2;
   });
-  const uint64_t last_before = server()->yard().events().last_sequence();
+  const uint64_t last_before = server()->journal().events().last_sequence();
 
   StopServer();
   StartServer();
@@ -250,6 +250,7 @@ TEST_F(FoundationTest, BadInputIsRefusedWithAClearMessageAndWritesNothing) {
     EXPECT_NE(s.error_message().find(needle), std::string::npos) << s.error_message();
   };
   v1::SubmitArrivalRequest req;
+  req.set_idempotency_key(NextKey());
   req.mutable_read()->set_plate("粤B12345");
   expect(req, grpc::StatusCode::INVALID_ARGUMENT, "lane_id");
   req.set_lane_id("L9");
@@ -258,10 +259,12 @@ TEST_F(FoundationTest, BadInputIsRefusedWithAClearMessageAndWritesNothing) {
   req.mutable_read()->add_container_numbers("HELLO");
   expect(req, grpc::StatusCode::INVALID_ARGUMENT, "HELLO");
   v1::SubmitArrivalRequest empty;
+  empty.set_idempotency_key(NextKey());
   empty.set_lane_id("L1");
   expect(empty, grpc::StatusCode::INVALID_ARGUMENT, "needs camera frames or a lane read");
 
   v1::UpsertAppointmentRequest ap;
+  ap.set_idempotency_key(NextKey());
   ap.mutable_appointment()->set_appointment_id("A1");
   ap.mutable_appointment()->set_plate("粤B12345");
   ap.mutable_appointment()->set_direction(v1::DIRECTION_IN);
@@ -292,6 +295,7 @@ TEST_F(FoundationTest, OversizeMessageIsRefused) {
   config().max_message_bytes = 64 << 10;
   StartServer();
   v1::SubmitArrivalRequest req;
+  req.set_idempotency_key(NextKey());
   req.set_lane_id("L1");
   req.add_frames()->set_jpeg(std::string(128 << 10, 'x'));
   grpc::ClientContext ctx;
@@ -321,6 +325,7 @@ TEST_F(FoundationTest, PassageReturnsTheEmptyAtOnce) {
   const v1::Visit v = Arrive("L1", "粤B12345", {"TGHU1643396"});
   ASSERT_EQ(v.decision(), v1::DECISION_OPEN);
   v1::ReportPassageRequest req;
+  req.set_idempotency_key(NextKey());
   req.set_visit_id(v.visit_id());
   grpc::ClientContext ctx;
   v1::ReportPassageResponse resp;
@@ -336,9 +341,14 @@ TEST_F(FoundationTest, PassageReturnsTheEmptyAtOnce) {
 }
 
 TEST_F(FoundationTest, OldVisitsLeaveMemoryButNotTheStore) {
+  // A site that records replayed captures instead of refusing them (rule 7 allows either).
+  StopServer();
+  config().max_capture_skew_s = 7 * 24 * 3600;
+  StartServer();
   Book("A1", "粤B12345", {"CSQU3054383"});
   // Captured four days ago (a lane that was offline and replays), beyond the 72 h window.
   v1::SubmitArrivalRequest old;
+  old.set_idempotency_key(NextKey());
   old.set_lane_id("L1");
   old.mutable_read()->set_plate("粤B12345");
   old.mutable_read()->add_container_numbers("CSQU3054383");

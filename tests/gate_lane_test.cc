@@ -33,6 +33,7 @@ class GateLaneTest : public ServerFixture {
   v1::Visit ArriveWithConfidence(const std::string& plate, const std::vector<std::string>& containers,
                                  double confidence) {
     v1::SubmitArrivalRequest req;
+    req.set_idempotency_key(NextKey());
     req.set_lane_id("L1");
     req.mutable_read()->set_plate(plate);
     req.mutable_read()->set_confidence(confidence);
@@ -53,6 +54,7 @@ class GateLaneTest : public ServerFixture {
   // An RFID e-seal on the box, applied by an officer; the appointment expects it.
   void SealTheBox(const std::string& seal_id) {
     v1::ApplySealRequest apply;
+    apply.set_idempotency_key(NextKey());
     apply.set_seal_id(seal_id);
     apply.set_kind(v1::SEAL_KIND_RFID_ESEAL);
     apply.add_container_numbers("CSQU3054383");
@@ -79,6 +81,7 @@ TEST_F(GateLaneTest, IntactSealedReleasedAppointedTruckOpensAndTheSealIsVerified
 TEST_F(GateLaneTest, SealAlarmIsTroubleAndTheCoilStaysOff) {
   SealTheBox("RF-0002");
   v1::ReportSealEventRequest tamper;
+  tamper.set_idempotency_key(NextKey());
   tamper.set_seal_id("RF-0002");
   tamper.set_kind(v1::SEAL_EVENT_KIND_TAMPERED);
   tamper.set_officer_id("officer-1");
@@ -169,6 +172,7 @@ TEST_F(GateLaneTest, ClerkApprovalOpensTheBarrierAndIsAudited) {
   ExpectOpenCoilStaysOff();
 
   v1::ResolveTroubleRequest req;
+  req.set_idempotency_key(NextKey());
   req.set_visit_id(trouble.visit_id());
   req.set_clerk_id("clerk-7");
   req.set_action(v1::CLERK_ACTION_APPROVE);
@@ -187,19 +191,26 @@ TEST_F(GateLaneTest, ClerkApprovalOpensTheBarrierAndIsAudited) {
   v1::ListTroubleVisitsResponse desk;
   ASSERT_TRUE(Terminal()->ListTroubleVisits(&ctx2, list, &desk).ok());
   EXPECT_EQ(desk.cases_size(), 0);
-  SQLite::Database db(config().data_dir + "/yardgate.db", SQLite::OPEN_READONLY);
-  SQLite::Statement q(db, "SELECT actor, action, visit_id, detail, time_ms FROM audit");
-  ASSERT_TRUE(q.executeStep());
-  EXPECT_EQ(q.getColumn(0).getString(), "clerk-7");
-  EXPECT_EQ(q.getColumn(1).getString(), "CLERK_ACTION_APPROVE");
-  EXPECT_EQ(q.getColumn(2).getString(), trouble.visit_id());
-  EXPECT_NE(q.getColumn(3).getString().find("checked the plate on camera"), std::string::npos);
-  EXPECT_GT(q.getColumn(4).getInt64(), 0);
+  grpc::ClientContext ctx3;
+  v1::ListAuditRequest audit_request;
+  audit_request.set_subject(trouble.visit_id());
+  v1::ListAuditResponse audit;
+  ASSERT_TRUE(Terminal()->ListAudit(&ctx3, audit_request, &audit).ok());
+  ASSERT_EQ(audit.records_size(), 1);
+  const v1::AuditRecord& record = audit.records(0);
+  EXPECT_EQ(record.actor(), "clerk-7");
+  EXPECT_EQ(record.action(), "APPROVE");
+  EXPECT_EQ(record.subject(), trouble.visit_id());
+  EXPECT_EQ(record.comment(), "checked the plate on camera");
+  EXPECT_NE(record.before().find("decision=TROUBLE"), std::string::npos) << record.before();
+  EXPECT_NE(record.after().find("decision=OPEN"), std::string::npos) << record.after();
+  EXPECT_GT(record.time().seconds(), 0);
 }
 
 TEST_F(GateLaneTest, OnlyAuthorisedClerksResolveTrouble) {
   const v1::Visit trouble = ArriveWithConfidence("粤B12345", {"CSQU3054383"}, 0.6);
   v1::ResolveTroubleRequest req;
+  req.set_idempotency_key(NextKey());
   req.set_visit_id(trouble.visit_id());
   req.set_clerk_id("clerk-7");
   req.set_action(v1::CLERK_ACTION_APPROVE);
@@ -234,6 +245,7 @@ TEST_F(GateLaneTest, ClerkCannotOpenALaneWithAFault) {
   plc_->Stop();
   ASSERT_TRUE(Eventually([&] { return !server()->lanes().supervisor("L1")->Health().ready_to_open(); }));
   v1::ResolveTroubleRequest req;
+  req.set_idempotency_key(NextKey());
   req.set_visit_id(trouble.visit_id());
   req.set_clerk_id("clerk-7");
   req.set_action(v1::CLERK_ACTION_APPROVE);
@@ -249,6 +261,7 @@ TEST_F(GateLaneTest, ClerkCorrectionGoesThroughTheDecisionAgain) {
   const v1::Visit trouble = Arrive("L1", "粤B12345", {"CSQU3054384"});
   ASSERT_EQ(trouble.decision(), v1::DECISION_TROUBLE);
   v1::ResolveTroubleRequest req;
+  req.set_idempotency_key(NextKey());
   req.set_visit_id(trouble.visit_id());
   req.set_clerk_id("clerk-7");
   req.set_action(v1::CLERK_ACTION_CORRECT);

@@ -5,7 +5,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "ocr/synth.h"
-#include "server/yard.h"
+#include "server/journal.h"
 #include "tests/test_server.h"
 
 namespace yardgate::testing {
@@ -24,6 +24,7 @@ class OcrArrivalTest : public ServerFixture {
   grpc::Status Submit(const std::vector<std::string>& images, const std::string& plate,
                       v1::SubmitArrivalResponse* resp) {
     v1::SubmitArrivalRequest req;
+    req.set_idempotency_key(NextKey());
     req.set_lane_id("L1");
     req.mutable_read()->set_plate(plate);  // the lane's RFID e-plate
     for (const std::string& image : images) {
@@ -85,8 +86,8 @@ TEST_F(OcrArrivalTest, UndecodableFrameIsInvalidArgumentNamingIt) {
   v1::SubmitArrivalResponse resp;
   const grpc::Status s = Submit({"this is not an image"}, "粤B12345", &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(s.error_message().find("frame 0"), std::string::npos) << s.error_message();
-  EXPECT_EQ(server()->yard().events().last_sequence(), 0u);  // nothing was written
+  EXPECT_NE(s.error_message().find("frames[0]"), std::string::npos) << s.error_message();
+  EXPECT_EQ(server()->journal().events().last_sequence(), 0u);  // nothing was written
 }
 
 TEST_F(OcrArrivalTest, FrameOverTheLimitIsInvalidArgument) {
@@ -96,7 +97,7 @@ TEST_F(OcrArrivalTest, FrameOverTheLimitIsInvalidArgument) {
   v1::SubmitArrivalResponse resp;
   const grpc::Status s = Submit({std::string(200 << 10, '\xff')}, "粤B12345", &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(s.error_message().find("frame 0"), std::string::npos) << s.error_message();
+  EXPECT_NE(s.error_message().find("frames[0]"), std::string::npos) << s.error_message();
 }
 
 }  // namespace

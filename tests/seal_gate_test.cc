@@ -122,6 +122,7 @@ TEST_F(SealGateTest, OfficerUnlockIsOneShotAndOnlyForAuthorisedOfficers) {
   ASSERT_TRUE(Apply("JT-0004", v1::SEAL_KIND_GPS_ELOCK, lock->DeviceId(0), &applied).ok());
 
   v1::RequestUnlockRequest req;
+  req.set_idempotency_key(NextKey());
   req.set_seal_id("JT-0004");
   req.set_officer_id("someone-else");
   req.set_reason("inspection");
@@ -156,6 +157,7 @@ TEST_F(SealGateTest, UnlockIsNeverQueuedForAnOfflineLock) {
   v1::Seal applied;
   ASSERT_TRUE(Apply("JT-0005", v1::SEAL_KIND_GPS_ELOCK, "13999999999", &applied).ok());
   v1::RequestUnlockRequest req;
+  req.set_idempotency_key(NextKey());
   req.set_seal_id("JT-0005");
   req.set_officer_id("officer-1");
   grpc::ClientContext ctx;
@@ -179,6 +181,7 @@ TEST_F(SealGateTest, ASenselessTransitionIsRefusedAndLogged) {
   v1::Seal applied;
   ASSERT_TRUE(Apply("RF-0001", v1::SEAL_KIND_RFID_ESEAL, "", &applied).ok());
   v1::ReportSealEventRequest req;
+  req.set_idempotency_key(NextKey());
   req.set_seal_id("RF-0001");
   req.set_kind(v1::SEAL_EVENT_KIND_VERIFIED);  // not arrived yet
   req.set_officer_id("officer-1");
@@ -206,6 +209,7 @@ TEST_F(SealGateTest, AReportFromAnUnboundLockIsKeptAndRaised) {
 TEST_F(SealGateTest, BadSealRequestsSayWhatIsWrong) {
   v1::Seal out;
   v1::ApplySealRequest req;
+  req.set_idempotency_key(NextKey());
   req.set_seal_id("X");
   req.set_kind(v1::SEAL_KIND_GPS_ELOCK);
   req.set_officer_id("officer-1");

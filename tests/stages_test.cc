@@ -16,6 +16,7 @@ class StagesTest : public ServerFixture {
 
   v1::Visit Pass(const v1::Visit& v) {
     v1::ReportPassageRequest req;
+    req.set_idempotency_key(NextKey());
     req.set_visit_id(v.visit_id());
     grpc::ClientContext ctx;
     v1::ReportPassageResponse resp;
@@ -27,6 +28,7 @@ class StagesTest : public ServerFixture {
   // Drop an empty (RM) and pick up an import box (DI) in one appointment.
   void BookDropAndPick() {
     v1::UpsertAppointmentRequest req;
+    req.set_idempotency_key(NextKey());
     v1::Appointment* a = req.mutable_appointment();
     a->set_appointment_id("A1");
     a->set_plate("粤B12345");

@@ -1,22 +1,8 @@
 #include "tests/test_server.h"
 
-#include <random>
 #include <thread>
 
 namespace yardgate::testing {
-
-TempDir::TempDir() {
-  std::random_device rd;
-  path_ = (std::filesystem::temp_directory_path() /
-           ("yardgate-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd())))
-              .string();
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
 
 std::chrono::system_clock::time_point Deadline(int seconds) {
   return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
@@ -32,8 +18,8 @@ ServerFixture::ServerFixture() {
 
 ServerFixture::~ServerFixture() { StopServer(); }
 
-void ServerFixture::StartServer() {
-  absl::StatusOr<std::unique_ptr<server::YardgateServer>> s = server::YardgateServer::Start(config_);
+void ServerFixture::StartServer(std::unique_ptr<gate::Store> store) {
+  absl::StatusOr<std::unique_ptr<server::YardgateServer>> s = server::YardgateServer::Start(config_, std::move(store));
   ASSERT_TRUE(s.ok()) << s.status();
   server_ = *std::move(s);
 }
@@ -42,6 +28,8 @@ void ServerFixture::StopServer() {
   if (server_) server_->Shutdown();
   server_.reset();
 }
+
+std::string ServerFixture::NextKey() { return "test-key-" + std::to_string(++next_key_); }
 
 std::shared_ptr<grpc::Channel> ServerFixture::Channel() {
   grpc::ChannelArguments args;
@@ -59,7 +47,7 @@ v1::Appointment ServerFixture::Book(const std::string& id, const std::string& pl
                                     const std::vector<std::string>& containers, v1::Direction direction,
                                     v1::TransactionType type) {
   v1::UpsertAppointmentRequest req;
-  req.set_idempotency_key("book-" + id);
+  req.set_idempotency_key(NextKey());
   v1::Appointment* a = req.mutable_appointment();
   a->set_appointment_id(id);
   a->set_plate(plate);
@@ -80,7 +68,7 @@ v1::Appointment ServerFixture::Book(const std::string& id, const std::string& pl
 v1::Visit ServerFixture::Arrive(const std::string& lane, const std::string& plate,
                                 const std::vector<std::string>& containers, const std::string& key) {
   v1::SubmitArrivalRequest req;
-  req.set_idempotency_key(key);
+  req.set_idempotency_key(key.empty() ? NextKey() : key);
   req.set_lane_id(lane);
   req.mutable_read()->set_plate(plate);
   for (const std::string& c : containers) req.mutable_read()->add_container_numbers(c);
@@ -94,6 +82,7 @@ v1::Visit ServerFixture::Arrive(const std::string& lane, const std::string& plat
 
 void ServerFixture::BookUnderSeal(const std::string& seal_id) {
   v1::UpsertAppointmentRequest req;
+  req.set_idempotency_key(NextKey());
   v1::Appointment* a = req.mutable_appointment();
   a->set_appointment_id("A1");
   a->set_plate("粤B12345");
@@ -123,6 +112,7 @@ v1::Seal ServerFixture::GetSeal(const std::string& seal_id) {
 
 void ServerFixture::SetCustoms(const std::string& container, v1::CustomsStatus status) {
   v1::SetCustomsStatusRequest req;
+  req.set_idempotency_key(NextKey());
   req.set_container_number(container);
   req.set_status(status);
   grpc::ClientContext ctx;

@@ -12,32 +12,23 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include "gate/store.h"
 #include "server/config.h"
 #include "server/server.h"
+#include "tests/temp_dir.h"
 #include "yardgate/v1/gate_service.grpc.pb.h"
 #include "yardgate/v1/seal_service.grpc.pb.h"
 #include "yardgate/v1/terminal_service.grpc.pb.h"
 
 namespace yardgate::testing {
 
-// A fresh directory under the system temp dir, removed when the object goes.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 class ServerFixture : public ::testing::Test {
  protected:
   ServerFixture();
   ~ServerFixture() override;
 
-  // Starts (or restarts after StopServer) the server on the same data directory.
-  void StartServer();
+  // Starts (or restarts after StopServer) the server on the same data directory, or on `store`.
+  void StartServer(std::unique_ptr<gate::Store> store = nullptr);
   void StopServer();
 
   // A config for the test: loopback, port 0, the temp data dir, lanes L1 (in) and L2 (out).
@@ -48,7 +39,10 @@ class ServerFixture : public ::testing::Test {
   std::unique_ptr<v1::SealService::Stub> Seal();
   std::shared_ptr<grpc::Channel> Channel();
 
-  // Helpers that assert the call succeeded.
+  // A fresh idempotency key: every mutating call names one.
+  std::string NextKey();
+
+  // Helpers that assert the call succeeded; each uses a fresh idempotency key unless given one.
   v1::Appointment Book(const std::string& id, const std::string& plate,
                        const std::vector<std::string>& containers,
                        v1::Direction direction = v1::DIRECTION_IN,
@@ -76,6 +70,7 @@ class ServerFixture : public ::testing::Test {
   TempDir dir_;
   server::Config config_;
   std::unique_ptr<server::YardgateServer> server_;
+  int next_key_ = 0;
 };
 
 std::chrono::system_clock::time_point Deadline(int seconds = 10);

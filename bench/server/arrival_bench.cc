@@ -17,7 +17,7 @@
 
 #include "server/config.h"
 #include "server/server.h"
-#include "server/yard.h"
+#include "server/journal.h"
 #include "yardgate/v1/gate_service.grpc.pb.h"
 #include "yardgate/v1/terminal_service.grpc.pb.h"
 
@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   {
     auto terminal = v1::TerminalService::NewStub(channel);
     v1::UpsertAppointmentRequest req;
+    req.set_idempotency_key("bench-appointment");
     auto* a = req.mutable_appointment();
     a->set_appointment_id("BENCH");
     a->set_plate("粤B12345");
@@ -89,7 +90,7 @@ int main(int argc, char** argv) {
   auto pct = [&](double p) { return all.empty() ? 0.0 : all[std::min(all.size() - 1, size_t(p * all.size()))]; };
 
   // Replay everything from 0, as a terminal system reconnecting after a long outage would.
-  const uint64_t total_events = (*server)->yard().events().last_sequence();
+  const uint64_t total_events = (*server)->journal().events().last_sequence();
   auto terminal = v1::TerminalService::NewStub(channel);
   grpc::ClientContext ctx;
   v1::SubscribeRequest sub;

@@ -10,6 +10,10 @@
 namespace yardgate::gate::lane {
 namespace {
 
+// How long a kiosk-reported passage waits for its closing-loop edge (a lane without a closing
+// loop never sends one).
+constexpr absl::Duration kReleasedMemory = absl::Minutes(2);
+
 bool IsLinkError(const absl::Status& status) {
   return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status);
 }
@@ -225,6 +229,12 @@ void BarrierSupervisor::DetectEdgesLocked(const LaneInputs& before, const LaneIn
     }
   }
   if (before.closing_loop && !after.closing_loop) {
+    // A vehicle a kiosk reported leaving is ahead of every vehicle still holding an ALLOW.
+    while (!released_.empty() && now - released_.front().second > kReleasedMemory) released_.pop_front();
+    if (!released_.empty()) {
+      released_.pop_front();  // that vehicle: its ALLOW is used up and its close was asked for
+      return;
+    }
     if (!allows_.empty()) {
       QueueLocked(LaneEventKind::kVehiclePassed, allows_.front(), LaneFault::kNone,
                   "closing loop trailing edge", now);
@@ -427,6 +437,40 @@ absl::Status BarrierSupervisor::RequestClose(absl::string_view reason) {
   close_reason_ = std::string(reason);
   close_requested_at_ = now;
   close_deferred_by_.clear();
+  return absl::OkStatus();
+}
+
+void BarrierSupervisor::CloseWhenEmptyLocked(const std::string& visit_id, std::string reason, absl::Time now) {
+  if (!allows_.empty()) return;  // the next allowed vehicle follows: stay open
+  close_pending_ = true;
+  close_visit_ = visit_id;
+  close_reason_ = std::move(reason);
+  close_requested_at_ = now;
+  close_deferred_by_.clear();
+}
+
+absl::Status BarrierSupervisor::ReleaseAllow(absl::string_view visit_id) {
+  constexpr size_t kMaxReleased = 4;
+  absl::MutexLock io(&io_mu_);
+  const absl::Time now = clock_->Now();
+  absl::MutexLock state(&state_mu_);
+  const auto it = std::find(allows_.begin(), allows_.end(), visit_id);
+  if (it == allows_.end()) return absl::OkStatus();  // the closing loop was first
+  allows_.erase(it);
+  released_.emplace_back(std::string(visit_id), now);
+  while (released_.size() > kMaxReleased) released_.pop_front();
+  CloseWhenEmptyLocked(std::string(visit_id), "vehicle passed (reported by the kiosk)", now);
+  return absl::OkStatus();
+}
+
+absl::Status BarrierSupervisor::CancelAllow(absl::string_view visit_id, absl::string_view reason) {
+  absl::MutexLock io(&io_mu_);
+  const absl::Time now = clock_->Now();
+  absl::MutexLock state(&state_mu_);
+  const auto it = std::find(allows_.begin(), allows_.end(), visit_id);
+  if (it == allows_.end()) return absl::OkStatus();
+  allows_.erase(it);
+  CloseWhenEmptyLocked(std::string(visit_id), std::string(reason), now);
   return absl::OkStatus();
 }
 

@@ -19,7 +19,9 @@
 //   - Open only on RequestOpen, only while the PLC is reachable, the inputs are fresh
 //     (younger than input_watchdog) and there is no E-stop/fire, loop fault or manual key.
 //   - One ALLOW = one vehicle: each closing-loop trailing edge uses up the oldest ALLOW
-//     (VEHICLE_PASSED); when none is left, the barrier is to close. ALLOWs granted while
+//     (VEHICLE_PASSED); when none is left, the barrier is to close. A kiosk's report of
+//     the same passage (ReleaseAllow) uses it up too, whichever comes first: the closing
+//     loop's edge that follows a report is that vehicle, not a tailgater. ALLOWs granted while
 //     the barrier is still open for a vehicle ahead queue behind it (at most
 //     max_pending_allows). More vehicles arriving on the arming loop than ALLOWs
 //     granted since the barrier last closed, or a vehicle passing without one, is
@@ -159,6 +161,15 @@ class BarrierSupervisor final {
   // (at the next poll if it is safe then). `reason` goes into the CLOSED event's detail.
   absl::Status RequestClose(absl::string_view reason);
 
+  // The vehicle of `visit_id` has passed, as someone other than the closing loop reports it (a
+  // kiosk): its ALLOW is used up, and the barrier closes when no ALLOW is left. Its closing-loop
+  // edge, if one still comes, is taken as the same vehicle. OK if the ALLOW was already used up.
+  absl::Status ReleaseAllow(absl::string_view visit_id);
+
+  // Cancels the unused ALLOW of `visit_id` only (the truck turned away); the barrier closes when
+  // no ALLOW is left. OK if there was none.
+  absl::Status CancelAllow(absl::string_view visit_id, absl::string_view reason);
+
   // Pulses the PLC's fault reset and releases the E-stop latch if the E-stop input is
   // clear in a fresh snapshot. FailedPrecondition if the E-stop is still active or the
   // inputs are stale; the driver's error if the pulse could not be sent.
@@ -196,6 +207,9 @@ class BarrierSupervisor final {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_mu_);
   // Records the outcome of a command; a link error marks the PLC unreachable.
   void NoteCommandResultLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_mu_);
+  // Asks for a close once no ALLOW is left. REQUIRES: state_mu_ held.
+  void CloseWhenEmptyLocked(const std::string& visit_id, std::string reason, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_mu_);
   void QueueLocked(LaneEventKind kind, std::string visit_id, LaneFault fault, std::string detail,
                    absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_mu_);
   absl::Status NotReadyStatus(const LaneHealth& health) const;
@@ -223,6 +237,9 @@ class BarrierSupervisor final {
   int session_arrivals_ ABSL_GUARDED_BY(state_mu_) = 0;
   // Tailgaters announced on the arming loop and not yet seen leaving the closing loop.
   int tailgaters_announced_ ABSL_GUARDED_BY(state_mu_) = 0;
+  // Vehicles whose passage a kiosk reported before the closing loop saw them leave, oldest
+  // first (bounded: a lane without a closing loop never sees them).
+  std::deque<std::pair<std::string, absl::Time>> released_ ABSL_GUARDED_BY(state_mu_);
   // A close that waits for a safe moment.
   bool close_pending_ ABSL_GUARDED_BY(state_mu_) = false;
   std::string close_visit_ ABSL_GUARDED_BY(state_mu_);

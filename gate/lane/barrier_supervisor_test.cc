@@ -419,6 +419,57 @@ TEST_F(BarrierSupervisorTest, OneAllowIsOneVehicleAndAllowsQueue) {
   EXPECT_EQ(EventLog::Count(events, LaneEventKind::kTailgating), 0);
 }
 
+// Rule 1 of the gate: a kiosk's report and the closing loop's edge are two reports of one
+// passage. A lane that only ever hears the kiosk (no closing loop) keeps opening.
+TEST_F(BarrierSupervisorTest, AKioskReportedPassageFreesTheAllowAndClosesOnALaneWithoutLoops) {
+  Poll();
+  for (int i = 0; i < 5; ++i) {
+    const std::string visit = "V" + std::to_string(i);
+    ASSERT_TRUE(supervisor_->RequestOpen(visit).ok()) << i;
+    ASSERT_TRUE(supervisor_->ReleaseAllow(visit).ok());
+    Poll();
+    EXPECT_EQ(sim_->close_pulses(), i + 1);
+  }
+  EXPECT_EQ(EventLog::Count(events_.Take(), LaneEventKind::kTailgating), 0);
+}
+
+TEST_F(BarrierSupervisorTest, TheClosingLoopEdgeAfterAKioskReportIsThatTruckNotATailgater) {
+  OpenFor("V1");
+  DriveThroughKeepingClosingLoop();
+  ASSERT_TRUE(supervisor_->ReleaseAllow("V1").ok());  // the kiosk is first
+  Set(&LaneInputs::closing_loop, false);              // then the loop sees it leave
+  EXPECT_EQ(sim_->close_pulses(), 1);
+  const std::vector<LaneEvent> events = events_.Take();
+  EXPECT_EQ(EventLog::Count(events, LaneEventKind::kTailgating), 0);
+  EXPECT_EQ(EventLog::Count(events, LaneEventKind::kVehiclePassed), 0);  // the kiosk reported it
+  // The next truck opens the barrier afresh and is not held behind an old ALLOW.
+  OpenFor("V2");
+  EXPECT_EQ(supervisor_->Health().pending_allows, (std::vector<std::string>{"V2"}));
+}
+
+TEST_F(BarrierSupervisorTest, AKioskReportAfterTheLoopIsARepeat) {
+  OpenFor("V1");
+  DriveThroughKeepingClosingLoop();
+  Set(&LaneInputs::closing_loop, false);
+  EXPECT_EQ(sim_->close_pulses(), 1);
+  ASSERT_TRUE(supervisor_->ReleaseAllow("V1").ok());
+  Poll();
+  EXPECT_EQ(sim_->close_pulses(), 1);
+  EXPECT_TRUE(supervisor_->Health().pending_allows.empty());
+}
+
+TEST_F(BarrierSupervisorTest, CancellingOneAllowKeepsTheOtherOpen) {
+  OpenFor("V1");
+  ASSERT_TRUE(supervisor_->RequestOpen("V2").ok());
+  ASSERT_TRUE(supervisor_->CancelAllow("V1", "turned away").ok());
+  Poll();
+  EXPECT_EQ(sim_->close_pulses(), 0);
+  EXPECT_EQ(supervisor_->Health().pending_allows, (std::vector<std::string>{"V2"}));
+  ASSERT_TRUE(supervisor_->CancelAllow("V2", "turned away").ok());
+  Set(&LaneInputs::arming_loop, false);
+  EXPECT_EQ(sim_->close_pulses(), 1);
+}
+
 TEST_F(BarrierSupervisorTest, AnAllowForAnAnnouncedTailgaterMakesItLegitimate) {
   OpenFor("V1");
   Set(&LaneInputs::safety_loop, true);
