@@ -417,8 +417,18 @@ std::vector<FramePlate> ReadPlates(const cv::Mat& bgr, const PlateNet& net,
       *same = std::move(p);
     }
   }
-  std::stable_sort(out.begin(), out.end(), Better);
-  return out;
+  // A candidate that is part of another (a plate's right end, cut out by the stroke locator)
+  // can read as the other's tail, which may pass for a Hong Kong plate ("DB820" of
+  // 皖ADB820): the reading that holds it, in an overlapping place, explains more.
+  std::vector<FramePlate> whole;
+  for (const FramePlate& p : out) {
+    const bool tail = std::any_of(out.begin(), out.end(), [&](const FramePlate& q) {
+      return ReadsMore(q, p) && (q.box & p.box).area() > 0;
+    });
+    if (!tail) whole.push_back(p);
+  }
+  std::stable_sort(whole.begin(), whole.end(), Better);
+  return whole;
 }
 
 }  // namespace yardgate::ocr
