@@ -18,8 +18,8 @@ double Smoothed(int right, int count) {
   if (count == 0) return 0;
   constexpr double z = 1.6449;
   const double n = count, p = right / n;
-  return std::max(0.0, (p + z * z / (2 * n) - z * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n))) /
-                           (1 + z * z / n));
+  const double spread = z * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n));
+  return std::max(0.0, (p + z * z / (2 * n) - spread) / (1 + z * z / n));
 }
 
 }  // namespace

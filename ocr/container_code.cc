@@ -226,7 +226,8 @@ std::vector<CharChoices> PositionChoices(const Compact& compact, const std::stri
         add(IntoPosition(static_cast<char>(std::toupper(static_cast<unsigned char>(c))), i), p);
       }
     }
-    std::sort(cc.begin(), cc.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::sort(cc.begin(), cc.end(),
+              [](const auto& a, const auto& b) { return a.second > b.second; });
     out.push_back(std::move(cc));
   }
   return out;

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <exception>
-#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -82,8 +82,9 @@ std::vector<CharAlternatives> ContainerCharAlternatives(const FrameCode& c) {
 }
 
 bool MacauPattern(const std::string& t) {
+  auto digit = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; };
   return t.size() == 6 && t[0] == 'M' && std::isupper(static_cast<unsigned char>(t[1])) &&
-         std::all_of(t.begin() + 2, t.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+         std::all_of(t.begin() + 2, t.end(), digit);
 }
 
 }  // namespace
@@ -138,12 +139,11 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& opti
   if (!latin.ok()) return latin.status();
   impl->latin = *std::move(latin);
   if (options.read_plates) {
-    absl::StatusOr<std::unique_ptr<PlateNet>> net = PlateNet::Load(
-        options.plate_model.empty() ? DefaultPlateModelPath() : options.plate_model);
-    if (!net.ok()) return net.status();
-    impl->plates = *std::move(net);
     const std::string model =
         options.plate_model.empty() ? DefaultPlateModelPath() : options.plate_model;
+    absl::StatusOr<std::unique_ptr<PlateNet>> net = PlateNet::Load(model);
+    if (!net.ok()) return net.status();
+    impl->plates = *std::move(net);
     const std::string calibration =
         !options.plate_calibration.empty()
             ? options.plate_calibration
@@ -306,7 +306,9 @@ absl::StatusOr<VisitReads> Engine::ReadVisit(const std::vector<FrameInput>& fram
         for (const SettledCharacter& sc : s->characters) {
           as_read.ocr_min = std::min(as_read.ocr_min, sc.expected_probability);
         }
-        o.settle_to.push_back({e, *std::move(s), std::min(FrameCodeConfidence(as_read), c.check_ok ? c.confidence : 1.0)});
+        const double as_expected =
+            std::min(FrameCodeConfidence(as_read), c.check_ok ? c.confidence : 1.0);
+        o.settle_to.push_back({e, *std::move(s), as_expected});
       }
       code_obs.push_back(std::move(o));
     }
@@ -339,7 +341,11 @@ absl::StatusOr<VisitReads> Engine::ReadVisit(const std::vector<FrameInput>& fram
     c.iso_type = f.attribute;
     c.check_digit_ok = f.valid && ContainerNumberValid(f.text);
     c.confidence = c.check_digit_ok ? f.confidence : std::min(f.confidence, 0.3);
-    c.check_digit_blind = c.check_digit_ok && f.check_blind;
+    // A settled character was not read for sure, so a settled number with any blind spot is
+    // blind whatever the frames.
+    c.check_digit_blind =
+        c.check_digit_ok && (f.check_blind || (!f.settlement.empty() &&
+                                               !CheckDigitBlindSpots(f.text).empty()));
     c.auto_ok = c.check_digit_ok && !c.check_digit_blind &&
                 c.confidence >= options_.container_auto_threshold;
     c.settlement = std::move(f.settlement);

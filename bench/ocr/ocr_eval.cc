@@ -93,6 +93,10 @@ std::string Pct(int a, int b) {
   return buf;
 }
 
+std::string Table(const std::vector<ScoredRead>& reads) {
+  return yardgate::ocr::FormatReliabilityTable(yardgate::ocr::ReliabilityTable(reads));
+}
+
 // Right / count per key, printed in order of count.
 struct Tally {
   std::map<std::string, std::pair<int, int>> by;
@@ -160,7 +164,10 @@ int EvalPlatesTrain(Engine& engine, const fs::path& dir, const std::string& spli
       if (read.auto_ok) {
         ++auto_prec.confident;
         auto_prec.right += right;
-        if (!right) std::printf("  WRONG AUTO %s: %s for %s (%.4f)\n", p.file.c_str(), read.text.c_str(), p.text.c_str(), read.confidence);
+        if (!right) {
+          std::printf("  WRONG AUTO %s: %s for %s (%.4f)\n", p.file.c_str(), read.text.c_str(),
+                      p.text.c_str(), read.confidence);
+        }
       }
     }
     if (verbose && !ok) {
@@ -178,7 +185,7 @@ int EvalPlatesTrain(Engine& engine, const fs::path& dir, const std::string& spli
   std::printf("  auto reads precise %s (auto threshold %.4f)\n", auto_prec.Text().c_str(),
               engine.options().auto_threshold);
   std::printf("  reliability (every read reported, by calibrated confidence):\n%s",
-              yardgate::ocr::FormatReliabilityTable(yardgate::ocr::ReliabilityTable(calibrated)).c_str());
+              Table(calibrated).c_str());
   std::printf("  ms per crop median %.1f p95 %.1f; CPU ms per crop median %.1f p95 %.1f\n",
               Percentile(ms, 0.5), Percentile(ms, 0.95), Percentile(cpu_ms, 0.5),
               Percentile(cpu_ms, 0.95));
@@ -192,7 +199,8 @@ int EvalPlatesTrain(Engine& engine, const fs::path& dir, const std::string& spli
 }
 
 int EvalSyntheticPlates(Engine& engine, int n, bool verbose) {
-  absl::StatusOr<std::unique_ptr<yardgate::ocr::Synthesizer>> synth = yardgate::ocr::Synthesizer::Create();
+  using yardgate::ocr::Synthesizer;
+  absl::StatusOr<std::unique_ptr<Synthesizer>> synth = Synthesizer::Create();
   if (!synth.ok()) {
     std::cerr << "ocr_eval: " << synth.status() << "\n";
     return 1;
@@ -202,10 +210,12 @@ int EvalSyntheticPlates(Engine& engine, int n, bool verbose) {
   Precision auto_prec;
   std::vector<ScoredRead> calibrated;
   for (int i = 0; i < n; ++i) {
-    const yardgate::ocr::SynthImage img = (*synth)->TrainingPlate(4000000000u + static_cast<uint32_t>(i));
+    const yardgate::ocr::SynthImage img =
+        (*synth)->TrainingPlate(4000000000u + static_cast<uint32_t>(i));
     std::vector<uchar> png;
     cv::imencode(".png", img.bgr, png);
-    absl::StatusOr<VisitReads> r = engine.ReadVisit({{"synthetic.png", "", std::string(png.begin(), png.end())}}, {});
+    absl::StatusOr<VisitReads> r =
+        engine.ReadVisit({{"synthetic.png", "", std::string(png.begin(), png.end())}}, {});
     if (!r.ok()) {
       std::printf("  synthetic %d: error %s\n", i, r.status().ToString().c_str());
       continue;
@@ -229,7 +239,7 @@ int EvalSyntheticPlates(Engine& engine, int n, bool verbose) {
   std::printf("synthetic plates: exact %s\n  by kind:%s\n  auto reads precise %s\n", Pct(exact, n).c_str(),
               by_kind.Text().c_str(), auto_prec.Text().c_str());
   std::printf("  reliability (every read reported):\n%s",
-              yardgate::ocr::FormatReliabilityTable(yardgate::ocr::ReliabilityTable(calibrated)).c_str());
+              Table(calibrated).c_str());
   return 0;
 }
 
@@ -396,9 +406,9 @@ int main(int argc, char** argv) {
     std::printf("containers: confident reads precise: frames %s, visits %s\n",
                 frame_prec.Text().c_str(), visit_prec.Text().c_str());
     std::printf("containers: reliability of every read, frames one at a time:\n%s",
-                yardgate::ocr::FormatReliabilityTable(yardgate::ocr::ReliabilityTable(frame_scored)).c_str());
+                Table(frame_scored).c_str());
     std::printf("containers: reliability of every read, visits:\n%s",
-                yardgate::ocr::FormatReliabilityTable(yardgate::ocr::ReliabilityTable(visit_scored)).c_str());
+                Table(visit_scored).c_str());
     std::printf("containers: ms per frame median %.0f p95 %.0f; ms per visit median %.0f p95 %.0f\n",
                 Percentile(frame_ms, 0.5), Percentile(frame_ms, 0.95), Percentile(visit_ms, 0.5),
                 Percentile(visit_ms, 0.95));
@@ -450,7 +460,7 @@ int main(int argc, char** argv) {
                 Pct(exact, pitems.size()).c_str(), prec.Text().c_str(), Percentile(ms, 0.5),
                 Percentile(ms, 0.95));
     std::printf("plates: reliability of every read:\n%s",
-                yardgate::ocr::FormatReliabilityTable(yardgate::ocr::ReliabilityTable(scored)).c_str());
+                Table(scored).c_str());
   }
   return 0;
 }
