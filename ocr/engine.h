@@ -10,11 +10,14 @@
 // Confidence is in [0,1] and means the probability that the text is exactly right: plate
 // confidence is calibrated on real plates the recogniser was never trained on
 // (models/plate_calibration.tsv, fitted by `ocr_eval --plates-train calibration
-// --fit-calibration`). A read that is auto_ok is meant to be right at least 99.9 % of the
-// time (the barrier opens on it). A container number whose check digit fails is never
-// reported with check_digit_ok, and never auto_ok. Expectations (appointments) only fill in
-// characters the recogniser itself was unsure of; they never overrule a confident read and
-// never raise a confidence (see Settlement).
+// --fit-calibration`); container confidence is the reader's own rule (see ContainerRead).
+// A read that is auto_ok is meant to be right at least 99.9 % of the time (the barrier opens
+// on it); the gate should open on auto_ok, not on its own threshold over `confidence`. A
+// container number whose check digit fails is never reported with check_digit_ok, and never
+// auto_ok. Expectations (appointments) only fill in characters the recogniser itself was
+// unsure of; they never overrule a confident read and never raise a confidence (Settlement).
+// An evaluation measures how well confidence means what it says with calibration.h's
+// ReliabilityTable (confidence bin -> reads, share right).
 //
 // Thread-safety: Engine is thread-safe; many ReadVisit calls may run at once. It pools its
 // Tesseract engines (at most `threads`), shares one plate recogniser, and runs a visit's
