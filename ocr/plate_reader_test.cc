@@ -26,7 +26,7 @@ TEST(ReadPlates, DoubleRowPlatesAreReadWhole) {
   }
   std::printf("double-row plates: %d/%d exact, %d read as their bottom row\n", exact, plates,
               bottom_row_alone);
-  // Double-row plates are the recogniser's weakest kind (29 of these 40 exact, most misses in
+  // Double-row plates are the recogniser's weakest kind (30 of these 40 exact, most misses in
   // the small province character of the top row).
   EXPECT_GE(exact, plates * 60 / 100);
   EXPECT_LE(bottom_row_alone, 1);
