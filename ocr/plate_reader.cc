@@ -417,17 +417,19 @@ std::vector<FramePlate> ReadPlates(const cv::Mat& bgr, const PlateNet& net,
       *same = std::move(p);
     }
   }
-  // A candidate that is part of another (a plate's right end, cut out by the stroke locator)
-  // can read as the other's tail, which may pass for a Hong Kong plate ("DB820" of
-  // 皖ADB820): the reading that holds it, in an overlapping place, explains more.
+  std::vector<FramePlate> whole = WithoutTails(std::move(out));
+  std::stable_sort(whole.begin(), whole.end(), Better);
+  return whole;
+}
+
+std::vector<FramePlate> WithoutTails(std::vector<FramePlate> plates) {
   std::vector<FramePlate> whole;
-  for (const FramePlate& p : out) {
-    const bool tail = std::any_of(out.begin(), out.end(), [&](const FramePlate& q) {
+  for (const FramePlate& p : plates) {
+    const bool tail = std::any_of(plates.begin(), plates.end(), [&](const FramePlate& q) {
       return ReadsMore(q, p) && (q.box & p.box).area() > 0;
     });
     if (!tail) whole.push_back(p);
   }
-  std::stable_sort(whole.begin(), whole.end(), Better);
   return whole;
 }
 

@@ -61,6 +61,12 @@ struct PlateReaderOptions {
   std::chrono::steady_clock::time_point deadline{};
 };
 
+// `plates` without those that are another's tail in an overlapping place: a candidate that is
+// part of a plate (its right end, cut out by the stroke locator) can read as the plate's
+// tail, which may pass for a Hong Kong plate ("DB820" of 皖ADB820); the reading that holds
+// it explains more. Order kept.
+std::vector<FramePlate> WithoutTails(std::vector<FramePlate> plates);
+
 // Plates in `bgr` (CV_8UC3), best first, one per distinct text.
 std::vector<FramePlate> ReadPlates(const cv::Mat& bgr, const PlateNet& net,
                                    const PlateReaderOptions& options);

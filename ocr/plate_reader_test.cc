@@ -32,5 +32,30 @@ TEST(ReadPlates, DoubleRowPlatesAreReadWhole) {
   EXPECT_LE(bottom_row_alone, 1);
 }
 
+FramePlate Plate(const std::string& text, cv::Rect box) {
+  FramePlate p;
+  p.text = text;
+  p.valid = true;
+  p.box = box;
+  return p;
+}
+
+TEST(WithoutTails, APlatesTailReadFromAPieceOfItGivesWay) {
+  struct Case {
+    const char* name;
+    FramePlate other;
+    bool kept;
+  } cases[] = {
+      {"the tail, inside the plate", Plate("DB820", {150, 100, 80, 40}), false},
+      {"the same text elsewhere in the frame", Plate("DB820", {600, 100, 80, 40}), true},
+      {"another plate over it", Plate("AB1234", {150, 100, 80, 40}), true},
+  };
+  for (const Case& c : cases) {
+    std::vector<FramePlate> out = WithoutTails({c.other, Plate("皖ADB820", {100, 100, 140, 45})});
+    EXPECT_EQ(out.size(), c.kept ? 2u : 1u) << c.name;
+    EXPECT_EQ(out.back().text, "皖ADB820") << c.name;
+  }
+}
+
 }  // namespace
 }  // namespace yardgate::ocr

@@ -126,6 +126,15 @@ std::vector<RealPlate> LoadReal(const std::filesystem::path& dir, std::vector<Re
   std::map<std::string, int> per_province;
   for (size_t i = 0; i < rows.size(); ++i) {
     if (split[i] == PlateSplit::kHeldOut) continue;
+    // A plate with a character the network has no class for (使, 领) cannot be a target.
+    const std::vector<std::string>& alphabet = PlateNetAlphabet();
+    const std::vector<std::string> chars = common::SplitCodePoints(rows[i].text);
+    if (!std::all_of(chars.begin(), chars.end(), [&](const std::string& c) {
+          return std::find(alphabet.begin() + 1, alphabet.end(), c) != alphabet.end();
+        })) {
+      std::cerr << "skipping " << rows[i].file << ": " << rows[i].text << " has no class\n";
+      continue;
+    }
     RealPlate p{cv::imread((dir / rows[i].file).string(), cv::IMREAD_COLOR), rows[i].text, 0};
     if (p.bgr.empty()) continue;
     if (split[i] == PlateSplit::kCalibration) {
