@@ -258,7 +258,6 @@ FramePlate Judge(const std::vector<const std::vector<PlateNet::Reading>*>& per_c
   }
   FramePlate p;
   p.box = box;
-  p.crops = static_cast<int>(per_crop.size());
   if (mean.empty()) return p;
   auto likeliest = [](const std::map<std::string, double>& m) {
     return std::max_element(m.begin(), m.end(), [](const auto& a, const auto& b) {

@@ -31,7 +31,6 @@ struct FramePlate {
   // Every text the recogniser gave any crop, with its probability averaged over the crops,
   // likeliest first (at most kMaxAlternatives).
   std::vector<PlateNet::Reading> alternatives;
-  int crops = 0;           // how many crops were read
   cv::Rect box;            // in the frame
   std::string raw;         // the recogniser's likeliest text, before validation
 };
