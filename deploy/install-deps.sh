@@ -14,6 +14,7 @@ packages=(
   libmodbus-dev
   libcpp-httplib-dev
   openssl libssl-dev
+  clang libclang-rt-14-dev
   fonts-dejavu-core fonts-liberation fonts-wqy-zenhei
   fonts-opendin fonts-roboto-unhinted fonts-droid-fallback fonts-noto-cjk
 )

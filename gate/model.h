@@ -277,9 +277,16 @@ struct DeviceReported {
   std::string lock_state;
 };
 
+struct SecurityAlarmRaised {
+  std::string kind;
+  std::string device_id;
+  std::string peer;
+  std::string detail;
+};
+
 using EventPayload = std::variant<VisitDecided, TruckPassed, AssistanceRequested, SealChanged,
                                   AppointmentChanged, CustomsStatusChanged, BarrierChanged,
-                                  LaneFaultRaised, ContainerReturned, DeviceReported>;
+                                  LaneFaultRaised, ContainerReturned, DeviceReported, SecurityAlarmRaised>;
 
 struct Event {
   uint64_t sequence = 0;                        // by the journal: strictly increasing

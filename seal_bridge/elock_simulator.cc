@@ -1,5 +1,6 @@
 #include "seal_bridge/elock_simulator.h"
 
+#include <arpa/inet.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -35,6 +36,7 @@ class ElockSimulator::Impl {
       d.phone = std::to_string(o.first_phone + i);
       d.lat = o.start_latitude;
       d.lon = o.start_longitude;
+      d.flooding = static_cast<int>(i) < o.flood_devices;
     }
   }
 
@@ -98,7 +100,9 @@ class ElockSimulator::Impl {
     YG_COPY(connected); YG_COPY(registered); YG_COPY(authenticated); YG_COPY(reports_sent);
     YG_COPY(reports_acked); YG_COPY(reports_nacked); YG_COPY(heartbeats_sent);
     YG_COPY(heartbeats_acked); YG_COPY(unlocks_received); YG_COPY(connect_failures);
-    YG_COPY(disconnects); YG_COPY(bad_frames);
+    YG_COPY(disconnects); YG_COPY(bad_frames); YG_COPY(registrations_refused);
+    YG_COPY(authentications_refused); YG_COPY(probes_answered); YG_COPY(flood_reports_sent);
+    YG_COPY(flood_reports_acked);
 #undef YG_COPY
     std::vector<uint32_t> lat;
     {
@@ -148,6 +152,7 @@ class ElockSimulator::Impl {
   enum class State { kIdle, kConnecting, kRegistering, kAuthenticating, kRunning, kClosed };
   struct Device {
     std::string phone;
+    bool flooding = false;
     int fd = -1;
     State state = State::kIdle;
     std::unique_ptr<Jt808Framer> framer;
@@ -158,6 +163,7 @@ class ElockSimulator::Impl {
     double lat = 0, lon = 0;
     bool fixed_position = false;
     bool rope_cut = false, cover_open = false, locked = true;
+    bool last_unlock_opened = false;
     int rope_cut_count = 0;
     int battery = 87;
     absl::Time next_report, next_heartbeat;
@@ -171,7 +177,9 @@ class ElockSimulator::Impl {
   struct Counters {
     std::atomic<uint64_t> connected{0}, registered{0}, authenticated{0}, reports_sent{0},
         reports_acked{0}, reports_nacked{0}, heartbeats_sent{0}, heartbeats_acked{0},
-        unlocks_received{0}, connect_failures{0}, disconnects{0}, bad_frames{0};
+        unlocks_received{0}, connect_failures{0}, disconnects{0}, bad_frames{0},
+        registrations_refused{0}, authentications_refused{0}, probes_answered{0},
+        flood_reports_sent{0}, flood_reports_acked{0};
   };
   static void Bump(std::atomic<uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
 
@@ -259,6 +267,13 @@ class ElockSimulator::Impl {
     }
     if (d.state != State::kRunning) return;
     if (report_until_ != absl::InfiniteFuture() && now >= report_until_) return;
+    if (d.flooding) {
+      // Keep the socket's send buffer full; TCP paces us to what the gateway reads.
+      while (d.out.size() < 64 * 1024) SendReport(d, false, /*flush=*/false);
+      Flush(d);
+      if (d.state == State::kRunning) timers_.push({now + absl::Milliseconds(1), index});
+      return;
+    }
     if (now >= d.next_report) {
       SendReport(d, false);
       d.next_report += options_.report_interval;
@@ -284,6 +299,16 @@ class ElockSimulator::Impl {
     int one = 1;
     setsockopt(d.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     d.framer = std::make_unique<Jt808Framer>();
+    if (options_.loopback_source_addresses > 0) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      local.sin_addr.s_addr = htonl(0x7f000001u + static_cast<uint32_t>(index % options_.loopback_source_addresses));
+      if (bind(d.fd, reinterpret_cast<const sockaddr*>(&local), sizeof(local)) != 0) {
+        Bump(counters_.connect_failures);
+        Close(d, false);
+        return;
+      }
+    }
     int rc = connect(d.fd, reinterpret_cast<const sockaddr*>(&server_), sizeof(server_));
     if (rc != 0 && errno != EINPROGRESS) {
       Bump(counters_.connect_failures);
@@ -338,7 +363,7 @@ class ElockSimulator::Impl {
     d.state = State::kClosed;
   }
 
-  void Send(Device& d, uint16_t msg_id, const Bytes& body) {
+  void Send(Device& d, uint16_t msg_id, const Bytes& body, bool flush = true) {
     if (d.fd < 0) return;
     Jt808Header h;
     h.msg_id = msg_id;
@@ -348,7 +373,7 @@ class ElockSimulator::Impl {
     h.serial = d.serial++;
     Bytes wire = EncodeFrame(h, body);
     d.out.insert(d.out.end(), wire.begin(), wire.end());
-    Flush(d);
+    if (flush) Flush(d);
   }
 
   void Flush(Device& d) {
@@ -369,7 +394,7 @@ class ElockSimulator::Impl {
     if (d.out.empty() == d.want_write) SetWatch(d, !d.out.empty());
   }
 
-  void SendReport(Device& d, bool unlock_event) {
+  Location CurrentLocation(const Device& d, bool unlock_event) const {
     Location l;
     l.status_bits = 0x2 | (1u << 18);  // fix valid, GPS
     l.latitude = d.lat;
@@ -378,7 +403,7 @@ class ElockSimulator::Impl {
     l.speed_kmh = d.fixed_position ? 0 : 40.0;
     l.course_deg = 45;
     l.time = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
-    if (unlock_event) l.items.push_back({0x0B, {0x02, static_cast<uint8_t>(options_.unlock_succeeds ? 0 : 1)}});
+    if (unlock_event) l.items.push_back({0x0B, {0x02, static_cast<uint8_t>(d.last_unlock_opened ? 0 : 1)}});
     Bytes d5 = {1, 0x81, 0x30, 0x63, 0x00, 0x01, 0, 0, 0, 0, 0};
     d5.push_back(static_cast<uint8_t>(d.battery));
     d5.push_back(0);
@@ -388,9 +413,18 @@ class ElockSimulator::Impl {
                               static_cast<uint8_t>((d.rope_cut ? 1 : 0) | (d.cover_open ? 8 : 0))}});
     l.items.push_back({0x30, {25}});
     l.items.push_back({0x31, {9}});
-    d.in_flight[d.serial] = absl::Now();
-    Send(d, kLocationReport, EncodeLocation(l));
-    Bump(counters_.reports_sent);
+    return l;
+  }
+
+  void SendReport(Device& d, bool unlock_event, bool flush = true) {
+    const Location l = CurrentLocation(d, unlock_event);
+    if (d.flooding) {
+      Bump(counters_.flood_reports_sent);
+    } else {
+      d.in_flight[d.serial] = absl::Now();
+      Bump(counters_.reports_sent);
+    }
+    Send(d, kLocationReport, EncodeLocation(l), flush);
     if (!d.fixed_position) {
       d.lat += options_.step_degrees;
       d.lon += options_.step_degrees;
@@ -429,6 +463,7 @@ class ElockSimulator::Impl {
       case kRegisterResponse: {
         absl::StatusOr<RegisterResponse> r = DecodeRegisterResponse(f.body);
         if (!r.ok() || r->result != 0) {
+          Bump(counters_.registrations_refused);
           Close(d, true);
           return;
         }
@@ -443,6 +478,7 @@ class ElockSimulator::Impl {
         if (!r.ok()) return;
         if (r->reply_id == kAuthenticate) {
           if (r->result != 0) {
+            Bump(counters_.authentications_refused);
             Close(d, true);
             return;
           }
@@ -452,6 +488,8 @@ class ElockSimulator::Impl {
           d.next_report = now;
           d.next_heartbeat = now + options_.heartbeat_interval;
           timers_.push({now, index});
+        } else if (r->reply_id == kLocationReport && d.flooding) {
+          if (r->result == 0) Bump(counters_.flood_reports_acked);
         } else if (r->reply_id == kLocationReport) {
           auto it = d.in_flight.find(r->reply_serial);
           if (it != d.in_flight.end()) {
@@ -466,6 +504,14 @@ class ElockSimulator::Impl {
         }
         return;
       }
+      case kQueryPosition: {
+        Bytes body = {static_cast<uint8_t>(f.header.serial >> 8), static_cast<uint8_t>(f.header.serial)};
+        const Bytes location = EncodeLocation(CurrentLocation(d, false));
+        body.insert(body.end(), location.begin(), location.end());
+        Send(d, kQueryPositionResponse, body);
+        Bump(counters_.probes_answered);
+        return;
+      }
       case kDownlinkPassThrough: {
         Bump(counters_.unlocks_received);
         Send(d, kTerminalGeneralResponse, EncodeGeneralResponse({f.header.serial, kDownlinkPassThrough, 0}));
@@ -473,9 +519,10 @@ class ElockSimulator::Impl {
         if (!options_.answer_unlock || !p.ok() || p->type != kVendorPassThroughType) return;
         std::string text(p->payload.begin(), p->payload.end());
         if (text.rfind("(P43,", 0) != 0) return;
-        if (options_.unlock_succeeds) d.locked = false;
-        Send(d, kUplinkPassThrough,
-             EncodeUnlockReply({d.phone, options_.unlock_succeeds, options_.unlock_succeeds ? 0 : 1}));
+        d.last_unlock_opened = options_.unlock_succeeds &&
+                               (options_.unlock_password.empty() || text == "(P43," + options_.unlock_password + ")");
+        if (d.last_unlock_opened) d.locked = false;
+        Send(d, kUplinkPassThrough, EncodeUnlockReply({d.phone, d.last_unlock_opened, d.last_unlock_opened ? 0 : 1}));
         SendReport(d, /*unlock_event=*/true);
         return;
       }

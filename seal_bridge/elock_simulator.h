@@ -7,8 +7,9 @@
 // heartbeat every heartbeat_interval, and answers an unlock (0x8900 type F0 "(P43,pwd)")
 // with a 0x0001, then a 0x0900 "(id,P43,1,0)" and a 0x0200 whose items say unlocked (0x0B
 // result 0, 0xD5 lock open). Each report carries items 0xD5 (lock state, battery %) and 0xDA
-// (rope/cover), so alarms can be injected. It measures the time from sending each 0x0200 to
-// receiving its 0x8001.
+// (rope/cover), so alarms can be injected. It answers a 0x8201 position query with a 0x0201.
+// It measures the time from sending each 0x0200 to receiving its 0x8001 (flooding devices
+// excepted).
 //
 // Usage:
 //   ElockSimulatorOptions o;
@@ -42,9 +43,16 @@ struct ElockSimulatorOptions {
   bool v2019 = false;                  // 2019 header for every device
   bool answer_unlock = true;
   bool unlock_succeeds = true;         // false: the lock refuses (wrong password)
+  std::string unlock_password;         // set: only "(P43,<this>)" opens; empty: any password
   double start_latitude = 22.54;       // devices start here and move north-east
   double start_longitude = 113.95;
   double step_degrees = 0.0005;        // per report (~55 m)
+  // > 0: device i binds to 127.0.0.(1 + i % n) before connecting, so a loopback run looks
+  // like n peers (the gateway limits connections per peer IP). Loopback servers only.
+  int loopback_source_addresses = 0;
+  // The first flood_devices devices send 0x0200 frames as fast as their socket takes them
+  // (a misbehaving or hostile lock), from the moment they are authenticated.
+  int flood_devices = 0;
 };
 
 struct ElockSimulatorStats {
@@ -60,7 +68,13 @@ struct ElockSimulatorStats {
   uint64_t connect_failures = 0;
   uint64_t disconnects = 0;       // closed by the server or an error
   uint64_t bad_frames = 0;
-  // Report round trip (0x0200 sent -> its 0x8001 received), microseconds.
+  uint64_t registrations_refused = 0;    // 0x8100 with a non-zero result
+  uint64_t authentications_refused = 0;  // 0x8001 result != 0 for a 0x0102
+  uint64_t probes_answered = 0;          // 0x8201 answered with 0x0201
+  uint64_t flood_reports_sent = 0;       // by the flooding devices (not in reports_sent)
+  uint64_t flood_reports_acked = 0;
+  // Report round trip (0x0200 sent -> its 0x8001 received) of the devices that do not
+  // flood, microseconds.
   uint64_t latency_samples = 0;
   double latency_p50_us = 0, latency_p90_us = 0, latency_p99_us = 0, latency_max_us = 0;
 };

@@ -50,11 +50,13 @@ enum Jt808MessageId : uint16_t {
   kRegister = 0x0100,
   kAuthenticate = 0x0102,
   kLocationReport = 0x0200,
+  kQueryPositionResponse = 0x0201,
   kBatchLocation = 0x0704,
   kUplinkPassThrough = 0x0900,
   kPlatformGeneralResponse = 0x8001,
   kRegisterResponse = 0x8100,
   kTerminalControl = 0x8105,
+  kQueryPosition = 0x8201,  // empty body; the terminal answers 0x0201 (used as a liveness probe)
   kDownlinkPassThrough = 0x8900,
 };
 

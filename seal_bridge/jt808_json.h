@@ -28,7 +28,9 @@ std::string FrameToJson(const Jt808Frame& frame);
 // no frame) is returned as a status; nothing is guessed.
 absl::StatusOr<std::vector<std::string>> DecodeHexToJson(absl::string_view hex);
 
-
+// Whether `s` is well-formed UTF-8, as every line rendered here is (tests and the fuzz
+// target check it: device bytes are escaped, never copied raw).
+bool IsValidUtf8(absl::string_view s);
 }  // namespace yardgate::seal
 
 #endif  // YARDGATE_SEAL_BRIDGE_JT808_JSON_H_

@@ -58,5 +58,17 @@ TEST(Jt808JsonTest, RejectedFramesAreErrors) {
   EXPECT_FALSE(DecodeHexToJson("7e0102").ok());
 }
 
+TEST(Jt808JsonTest, IsValidUtf8) {
+  struct Case {
+    const char* text;
+    bool valid;
+  };
+  for (const Case& c : {Case{"", true}, Case{"plain", true}, Case{"\xe7\xb2\xa4" "A12345", true},
+                        Case{"\xf0\x9f\x94\x92", true}, Case{"\xff", false}, Case{"ab\xc3", false},
+                        Case{"\xc3\x28", false}, Case{"\x80", false}}) {
+    EXPECT_EQ(IsValidUtf8(c.text), c.valid) << c.text;
+  }
+}
+
 }  // namespace
 }  // namespace yardgate::seal

@@ -18,9 +18,11 @@ namespace yardgate::seal {
 namespace {
 
 // Feeds device reports into the book. Non-blocking: SealBook is in-memory.
-class BridgeListener : public Jt808Listener {
+class BridgeListener : public DeviceListener {
  public:
   explicit BridgeListener(SealBook* book) : book_(book) {}
+  // The server stores the code first; here memory is the store.
+  void OnAuthCodeIssued(const KnownTerminal&, StoredCallback stored) override { stored(absl::OkStatus()); }
   void OnReport(const DeviceReport& r) override {
     DeviceReportOutcome o = book_->OnDeviceReport(r);
     absl::MutexLock lock(&mu_);
@@ -66,14 +68,16 @@ TEST(SealBridgeEndToEndTest, AppliedReportedArrivedVerifiedUnlocked) {
   bo.yard_areas = {yard};
   SealBook book(bo);
   BridgeListener listener(&book);
+  ElockSimulatorOptions so;
+  so.devices = 3;  // 0 -> seal A, 1 -> seal B, 2 -> bound to nothing (an admin registered it)
   Jt808GatewayOptions go;
   go.listen = "127.0.0.1:0";
+  go.lock_families["jointech"].unlock_password = "e2e-pw";
+  for (int i = 0; i < so.devices; ++i) go.known_terminals.push_back({std::to_string(so.first_phone + i), "jointech", ""});
   absl::StatusOr<std::unique_ptr<Jt808Gateway>> gw = Jt808Gateway::Start(go, &listener);
   ASSERT_TRUE(gw.ok()) << gw.status();
-
-  ElockSimulatorOptions so;
   so.server = "127.0.0.1:" + std::to_string((*gw)->port());
-  so.devices = 3;  // 0 -> seal A, 1 -> seal B, 2 -> bound to nothing
+  so.unlock_password = "e2e-pw";
   so.ramp_up = absl::Milliseconds(10);
   so.report_interval = absl::Milliseconds(40);
   ElockSimulator sim(so);

@@ -4,10 +4,15 @@
 //       Prints one JSON object per frame; a rejected frame prints {"error":"..."}, exit 1.
 //   yardgate-seal simulate --server HOST:PORT --devices N --interval-ms M --duration-s S
 //                          [--heartbeat-s H] [--ramp-s R] [--v2019] [--first-phone P]
+//                          [--loopback-sources K]
 //       Runs N simulated e-locks (register, authenticate, report, heartbeat, answer unlock)
-//       and prints what they saw.
-//   yardgate-seal gateway [--jt808-listen HOST:PORT] [--duration-s S] [--idle-timeout-s T]
-//       Runs a standalone gateway that only counts, printing its counters every second.
+//       and prints what they saw. --loopback-sources spreads them over 127.0.0.1..K (the
+//       gateway caps connections per source IP).
+//   yardgate-seal gateway --unlock-password P --terminals FIRST:COUNT [--jt808-listen HOST:PORT]
+//                         [--duration-s S] [--idle-timeout-s T]
+//       Runs a standalone gateway that only counts, printing its counters every second. The
+//       terminals FIRST .. FIRST+COUNT-1 are known (one lock family with password P); the
+//       auth codes it issues live in memory only.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -19,7 +24,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "seal_bridge/elock_simulator.h"
-#include "seal_bridge/internal/net_util.h"
 #include "seal_bridge/jt808_gateway.h"
 #include "seal_bridge/jt808_json.h"
 #include "common/json.h"
@@ -33,7 +37,9 @@ int Usage() {
                "  yardgate-seal decode --hex HEX\n"
                "  yardgate-seal simulate --server HOST:PORT --devices N --interval-ms M --duration-s S\n"
                "                         [--heartbeat-s H] [--ramp-s R] [--v2019] [--first-phone P]\n"
-               "  yardgate-seal gateway [--jt808-listen HOST:PORT] [--duration-s S] [--idle-timeout-s T]\n");
+               "                         [--loopback-sources K]\n"
+               "  yardgate-seal gateway --unlock-password P --terminals FIRST:COUNT [--jt808-listen HOST:PORT]\n"
+               "                        [--duration-s S] [--idle-timeout-s T]\n");
   return 2;
 }
 
@@ -79,7 +85,7 @@ int Decode(const std::map<std::string, std::string>& f) {
 
 int Simulate(const std::map<std::string, std::string>& f) {
   if (!f.count("server")) return Usage();
-  internal::RaiseFdLimit();
+  RaiseFileDescriptorLimit();
   ElockSimulatorOptions o;
   o.server = f.at("server");
   o.devices = static_cast<int>(Num(f, "devices", 1));
@@ -89,6 +95,7 @@ int Simulate(const std::map<std::string, std::string>& f) {
   o.ramp_up = absl::Seconds(Num(f, "ramp-s", 1));
   o.v2019 = f.count("v2019") > 0;
   o.first_phone = static_cast<uint64_t>(Num(f, "first-phone", 13800000000.0));
+  o.loopback_source_addresses = static_cast<int>(Num(f, "loopback-sources", 0));
   ElockSimulator sim(o);
   absl::Status s = sim.Start();
   if (!s.ok()) {
@@ -117,12 +124,34 @@ int Simulate(const std::map<std::string, std::string>& f) {
 volatile std::sig_atomic_t g_signalled = 0;
 void SetSignalled(int) { g_signalled = 1; }
 
+// Keeps issued codes in memory (a real server stores them durably) and prints alarms.
+class ToolListener final : public DeviceListener {
+ public:
+  void OnAuthCodeIssued(const KnownTerminal&, StoredCallback stored) override { stored(absl::OkStatus()); }
+  void OnSecurityAlarm(const SecurityAlarm& a) override {
+    std::printf("alarm %s device=%s peer=%s: %s\n", SecurityAlarmKindName(a.kind), a.device_id.c_str(),
+                a.peer.c_str(), a.detail.c_str());
+    std::fflush(stdout);
+  }
+};
+
 int Gateway(const std::map<std::string, std::string>& f) {
-  internal::RaiseFdLimit();
+  auto terminals = f.find("terminals");
+  auto password = f.find("unlock-password");
+  uint64_t first = 0, count = 0;
+  const size_t colon = terminals == f.end() ? std::string::npos : terminals->second.find(':');
+  if (password == f.end() || colon == std::string::npos ||
+      !absl::SimpleAtoi(terminals->second.substr(0, colon), &first) ||
+      !absl::SimpleAtoi(terminals->second.substr(colon + 1), &count)) {
+    return Usage();
+  }
+  RaiseFileDescriptorLimit();
   Jt808GatewayOptions o;
   if (f.count("jt808-listen")) o.listen = f.at("jt808-listen");
   o.idle_timeout = absl::Seconds(Num(f, "idle-timeout-s", 180));
-  Jt808Listener listener;  // counts only (the gateway's own counters)
+  o.lock_families["tool"].unlock_password = password->second;
+  for (uint64_t i = 0; i < count; ++i) o.known_terminals.push_back({std::to_string(first + i), "tool", ""});
+  ToolListener listener;
   absl::StatusOr<std::unique_ptr<Jt808Gateway>> gw = Jt808Gateway::Start(o, &listener);
   if (!gw.ok()) {
     std::fprintf(stderr, "gateway: %s\n", std::string(gw.status().message()).c_str());

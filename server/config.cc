@@ -145,6 +145,8 @@ absl::Status SetSeals(Config& c, int line, const std::string& key, const std::st
     if (!v.ok()) return v.status();
     if (*v <= 0) return LineError(line, "departure_radius_m must be positive");
     seals.departure_radius_m = *v;
+  } else if (key == "default_lock_family") {
+    seals.default_lock_family = value;
   } else if (key == "signal_lost_after_s") {
     absl::StatusOr<int> v = ParseInt(line, key, value);
     if (!v.ok()) return v.status();
@@ -160,14 +162,29 @@ absl::Status SetAuth(Config& c, int line, const std::string& key, const std::str
   if (key != "token") return LineError(line, absl::StrCat("unknown key '", key, "' in [auth]"));
   std::vector<std::string> parts = absl::StrSplit(value, ' ', absl::SkipWhitespace());
   if (parts.size() != 3) return LineError(line, "token = ROLE ID SECRET");
-  if (parts[0] != "clerk" && parts[0] != "officer") {
-    return LineError(line, absl::StrCat("token role '", parts[0], "': use clerk or officer"));
+  if (parts[0] != "clerk" && parts[0] != "officer" && parts[0] != "admin") {
+    return LineError(line, absl::StrCat("token role '", parts[0], "': use clerk, officer or admin"));
   }
   if (parts[2].size() < 16) return LineError(line, "a token secret needs at least 16 characters");
   for (const Credential& existing : c.credentials) {
     if (existing.secret == parts[2]) return LineError(line, "two tokens share a secret");
   }
   c.credentials.push_back({parts[0], parts[1], parts[2]});
+  return absl::OkStatus();
+}
+
+absl::Status SetLockFamily(Config& c, const std::string& family, int line, const std::string& key,
+                           const std::string& value) {
+  if (key != "unlock_password") {
+    return LineError(line, absl::StrCat("unknown key '", key, "' in [lock_family ", family, "]"));
+  }
+  // The gateway sends it as "(P43,<password>)": no separators inside.
+  if (value.empty() || value.size() > 32 || value.find_first_of(",()") != std::string::npos ||
+      std::any_of(value.begin(), value.end(), [](char ch) { return ch < 0x21 || ch > 0x7e; })) {
+    return LineError(line, absl::StrCat("[lock_family ", family,
+                                        "] unlock_password: 1-32 printable ASCII characters, none of ,()"));
+  }
+  c.seals.lock_family_passwords[family] = value;
   return absl::OkStatus();
 }
 
@@ -205,6 +222,12 @@ absl::Status SetLane(LaneConfig& lane, int line, const std::string& key, const s
 
 }  // namespace
 
+std::string SealConfig::DefaultLockFamily() const {
+  if (!default_lock_family.empty()) return default_lock_family;
+  if (lock_family_passwords.size() == 1) return lock_family_passwords.begin()->first;
+  return "";
+}
+
 gate::GateOptions Config::CoreOptions() const {
   gate::GateOptions options;
   for (const LaneConfig& lane : lanes) options.lanes.push_back(lane.Info());
@@ -226,6 +249,7 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
   Config c;
   std::string section;
   LaneConfig* lane = nullptr;
+  std::string lock_family;
   std::istringstream in(text);
   std::string raw;
   int line = 0;
@@ -238,6 +262,16 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
       if (s.back() != ']') return LineError(line, "a section header must end with ']'");
       section = Trim(s.substr(1, s.size() - 2));
       lane = nullptr;
+      lock_family.clear();
+      if (section.rfind("lock_family ", 0) == 0) {
+        lock_family = Trim(section.substr(12));
+        if (lock_family.empty()) return LineError(line, "[lock_family] needs a name: [lock_family jointech]");
+        if (c.seals.lock_family_passwords.count(lock_family)) {
+          return LineError(line, absl::StrCat("lock family ", lock_family, " is defined twice"));
+        }
+        c.seals.lock_family_passwords[lock_family] = "";
+        continue;
+      }
       if (section.rfind("lane ", 0) == 0) {
         const std::string id = Trim(section.substr(5));
         if (id.empty()) return LineError(line, "[lane] needs an id: [lane L1]");
@@ -257,6 +291,8 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
     absl::Status status;
     if (lane != nullptr) {
       status = SetLane(*lane, line, key, value);
+    } else if (!lock_family.empty()) {
+      status = SetLockFamily(c, lock_family, line, key, value);
     } else if (section == "server") {
       status = SetServer(c, line, key, value);
     } else if (section == "decision") {
@@ -269,6 +305,15 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
       status = LineError(line, absl::StrCat("'", key, "' is outside any section"));
     }
     if (!status.ok()) return status;
+  }
+  for (const auto& [family, password] : c.seals.lock_family_passwords) {
+    if (password.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("[lock_family ", family, "] needs its unlock_password"));
+    }
+  }
+  if (!c.seals.default_lock_family.empty() && !c.seals.lock_family_passwords.count(c.seals.default_lock_family)) {
+    return absl::InvalidArgumentError(absl::StrCat("[seals] default_lock_family ", c.seals.default_lock_family,
+                                                   " has no [lock_family] section"));
   }
   for (const LaneConfig& l : c.lanes) {
     const bool out_stage = l.EffectiveStage() == 3;

@@ -15,6 +15,9 @@
 //   [auth]
 //   token = clerk clerk-7 <secret>        ; role, id, bearer token
 //
+//   [lock_family jointech]
+//   unlock_password = <from the vendor>      ; the static remote-unlock password of that family
+//
 //   [lane L1]
 //   direction = in
 //   barrier = simulator            ; or modbus://127.0.0.1:502?unit=1&base=0
@@ -65,6 +68,15 @@ struct SealConfig {
   double departure_radius_m = 200;
   // An armed e-lock silent this long raises signal_lost.
   int signal_lost_after_s = 600;
+  // What each family of e-locks shares ([lock_family NAME]: unlock_password). Nothing of it is
+  // compiled in: without a family the JT/T 808 gateway does not start.
+  std::map<std::string, std::string> lock_family_passwords;
+  // The family of a terminal a seal names ([seals] default_lock_family); empty with one family:
+  // that one.
+  std::string default_lock_family;
+
+  // The default family, or "" when none can be chosen.
+  std::string DefaultLockFamily() const;
 };
 
 struct Config {

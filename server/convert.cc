@@ -167,6 +167,25 @@ absl::StatusOr<gate::Appointment> AppointmentFromWire(const v1::Appointment& a) 
   return out;
 }
 
+namespace {
+
+void ReasonsToWire(const std::vector<gate::Reason>& reasons, google::protobuf::RepeatedPtrField<v1::Reason>* out) {
+  for (const gate::Reason& r : reasons) {
+    v1::Reason* reason = out->Add();
+    reason->set_code(static_cast<v1::ReasonCode>(r.code));
+    reason->set_subject(r.subject);
+    reason->set_detail(r.detail);
+  }
+}
+
+std::vector<gate::Reason> ReasonsFromStored(const google::protobuf::RepeatedPtrField<v1::Reason>& reasons) {
+  std::vector<gate::Reason> out;
+  for (const v1::Reason& r : reasons) out.push_back({static_cast<gate::ReasonCode>(r.code()), r.subject(), r.detail()});
+  return out;
+}
+
+}  // namespace
+
 v1::FieldRead FieldReadToWire(const gate::FieldRead& r) {
   v1::FieldRead out;
   out.set_text(r.text);
@@ -201,12 +220,7 @@ v1::Visit VisitToWire(const gate::Visit& v) {
   for (const gate::FieldRead& p : v.other_plates) *out.add_other_plates() = FieldReadToWire(p);
   for (const gate::FieldRead& c : v.containers) *out.add_containers() = FieldReadToWire(c);
   out.set_decision(static_cast<v1::Decision>(v.decision));
-  for (const gate::Reason& r : v.reasons) {
-    v1::Reason* reason = out.add_reasons();
-    reason->set_code(static_cast<v1::ReasonCode>(r.code));
-    reason->set_subject(r.subject);
-    reason->set_detail(r.detail);
-  }
+  ReasonsToWire(v.reasons, out.mutable_reasons());
   out.set_appointment_id(v.appointment_id);
   out.set_driver_message_zh(v.driver_message_zh);
   out.set_driver_message_en(v.driver_message_en);
@@ -245,9 +259,7 @@ gate::Visit VisitFromStored(const v1::Visit& v) {
   for (const v1::FieldRead& p : v.other_plates()) out.other_plates.push_back(FieldReadFromWire(p));
   for (const v1::FieldRead& c : v.containers()) out.containers.push_back(FieldReadFromWire(c));
   out.decision = static_cast<gate::Verdict>(v.decision());
-  for (const v1::Reason& r : v.reasons()) {
-    out.reasons.push_back({static_cast<gate::ReasonCode>(r.code()), r.subject(), r.detail()});
-  }
+  out.reasons = ReasonsFromStored(v.reasons());
   out.appointment_id = v.appointment_id();
   out.driver_message_zh = v.driver_message_zh();
   out.driver_message_en = v.driver_message_en();
@@ -328,12 +340,7 @@ struct PayloadToWire {
   void operator()(const gate::VisitDecided& d) const {
     v1::VisitDecided* out = e->mutable_visit_decided();
     out->set_decision(static_cast<v1::Decision>(d.decision));
-    for (const gate::Reason& r : d.reasons) {
-      v1::Reason* reason = out->add_reasons();
-      reason->set_code(static_cast<v1::ReasonCode>(r.code));
-      reason->set_subject(r.subject);
-      reason->set_detail(r.detail);
-    }
+    ReasonsToWire(d.reasons, out->mutable_reasons());
     out->set_plate(d.plate);
     for (const std::string& c : d.container_numbers) out->add_container_numbers(c);
     out->set_appointment_id(d.appointment_id);
@@ -384,6 +391,13 @@ struct PayloadToWire {
     for (const std::string& a : d.alarms) out->add_alarms(a);
     out->set_lock_state(d.lock_state);
   }
+  void operator()(const gate::SecurityAlarmRaised& a) const {
+    v1::SecurityAlarm* out = e->mutable_security_alarm();
+    out->set_kind(a.kind);
+    out->set_device_id(a.device_id);
+    out->set_peer(a.peer);
+    out->set_detail(a.detail);
+  }
 };
 
 }  // namespace
@@ -410,9 +424,7 @@ gate::Event EventFromStored(const v1::Event& e) {
     case v1::Event::kVisitDecided: {
       gate::VisitDecided d;
       d.decision = static_cast<gate::Verdict>(e.visit_decided().decision());
-      for (const v1::Reason& r : e.visit_decided().reasons()) {
-        d.reasons.push_back({static_cast<gate::ReasonCode>(r.code()), r.subject(), r.detail()});
-      }
+      d.reasons = ReasonsFromStored(e.visit_decided().reasons());
       d.plate = e.visit_decided().plate();
       d.container_numbers.assign(e.visit_decided().container_numbers().begin(),
                                  e.visit_decided().container_numbers().end());
@@ -459,6 +471,11 @@ gate::Event EventFromStored(const v1::Event& e) {
       const v1::DeviceReport& d = e.device_report();
       out.payload = gate::DeviceReported{d.device_id(), d.seal_id(), d.latitude(), d.longitude(),
                                          {d.alarms().begin(), d.alarms().end()}, d.lock_state()};
+      break;
+    }
+    case v1::Event::kSecurityAlarm: {
+      const v1::SecurityAlarm& a = e.security_alarm();
+      out.payload = gate::SecurityAlarmRaised{a.kind(), a.device_id(), a.peer(), a.detail()};
       break;
     }
     case v1::Event::PAYLOAD_NOT_SET:

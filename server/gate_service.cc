@@ -55,10 +55,21 @@ absl::Status CheckArrival(const v1::SubmitArrivalRequest& request, const Config&
   return TimeFromWire(request.captured_at(), "captured_at").status();
 }
 
-absl::Status CheckOperatorCall(const std::string& key, const std::string& operator_id, const std::string& comment) {
-  if (absl::Status s = CheckIdempotencyKey(key); !s.ok()) return s;
-  if (absl::Status s = CheckId("operator_id", operator_id); !s.ok()) return s;
-  return CheckText("comment", comment);
+// An operator's call (a clerk or an admin): its key, who, the comment, what it is about, and the
+// operator's own token.
+template <class Request>
+absl::Status CheckOperatorCall(const grpc::CallbackServerContext& ctx, const std::vector<Credential>& credentials,
+                               const Request& request, const char* subject_field, const std::string& subject) {
+  if (absl::Status s = CheckIdempotencyKey(request.idempotency_key()); !s.ok()) return s;
+  if (absl::Status s = CheckId("operator_id", request.operator_id()); !s.ok()) return s;
+  if (absl::Status s = CheckText("comment", request.comment()); !s.ok()) return s;
+  if (absl::Status s = CheckId(subject_field, subject); !s.ok()) return s;
+  return Authorize(ctx, credentials, "clerk", request.operator_id());
+}
+
+grpc::ServerUnaryReactor* Refused(grpc::ServerUnaryReactor* reactor, const Journal::Reply& reply, absl::Status status) {
+  reply(std::move(status));
+  return reactor;
 }
 
 // An answer that is the visit as it is when the answer is given (after the barrier's result).
@@ -163,8 +174,8 @@ grpc::ServerUnaryReactor* GateServiceImpl::ReportPassage(grpc::CallbackServerCon
                                                          v1::ReportPassageResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
-  if (absl::Status s = CheckIdempotencyKey(request->idempotency_key()); !s.ok()) return reply(s), reactor;
-  if (absl::Status s = CheckId("visit_id", request->visit_id()); !s.ok()) return reply(s), reactor;
+  if (absl::Status s = CheckIdempotencyKey(request->idempotency_key()); !s.ok()) return Refused(reactor, reply, s);
+  if (absl::Status s = CheckId("visit_id", request->visit_id()); !s.ok()) return Refused(reactor, reply, s);
   gate::GateCore* core = c_.core;
   c_.journal->Execute(CallFor("ReportPassage", *request),
                       [core, id = request->visit_id()]() -> absl::StatusOr<Journal::Entry> {
@@ -187,10 +198,10 @@ grpc::ServerUnaryReactor* GateServiceImpl::RequestAssistance(grpc::CallbackServe
                                                              v1::RequestAssistanceResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
-  if (absl::Status s = CheckIdempotencyKey(request->idempotency_key()); !s.ok()) return reply(s), reactor;
-  if (absl::Status s = CheckId("lane_id", request->lane_id()); !s.ok()) return reply(s), reactor;
-  if (absl::Status s = CheckId("visit_id", request->visit_id(), false); !s.ok()) return reply(s), reactor;
-  if (absl::Status s = CheckText("message", request->message()); !s.ok()) return reply(s), reactor;
+  if (absl::Status s = CheckIdempotencyKey(request->idempotency_key()); !s.ok()) return Refused(reactor, reply, s);
+  if (absl::Status s = CheckId("lane_id", request->lane_id()); !s.ok()) return Refused(reactor, reply, s);
+  if (absl::Status s = CheckId("visit_id", request->visit_id(), false); !s.ok()) return Refused(reactor, reply, s);
+  if (absl::Status s = CheckText("message", request->message()); !s.ok()) return Refused(reactor, reply, s);
   gate::GateCore* core = c_.core;
   c_.journal->Execute(
       CallFor("RequestAssistance", *request),
@@ -228,13 +239,8 @@ grpc::ServerUnaryReactor* GateServiceImpl::ResetLaneFault(grpc::CallbackServerCo
                                                           v1::ResetLaneFaultResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
-  if (absl::Status s = CheckOperatorCall(request->idempotency_key(), request->operator_id(), request->comment());
-      !s.ok()) {
-    return reply(s), reactor;
-  }
-  if (absl::Status s = CheckId("lane_id", request->lane_id()); !s.ok()) return reply(s), reactor;
-  if (absl::Status auth = Authorize(*ctx, c_.credentials, "clerk", request->operator_id()); !auth.ok()) {
-    return reply(auth), reactor;
+  if (absl::Status s = CheckOperatorCall(*ctx, c_.credentials, *request, "lane_id", request->lane_id()); !s.ok()) {
+    return Refused(reactor, reply, s);
   }
   gate::GateCore* core = c_.core;
   c_.journal->Execute(CallFor("ResetLaneFault", *request),
@@ -264,13 +270,8 @@ grpc::ServerUnaryReactor* GateServiceImpl::CloseBarrier(grpc::CallbackServerCont
                                                         v1::CloseBarrierResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
-  if (absl::Status s = CheckOperatorCall(request->idempotency_key(), request->operator_id(), request->comment());
-      !s.ok()) {
-    return reply(s), reactor;
-  }
-  if (absl::Status s = CheckId("lane_id", request->lane_id()); !s.ok()) return reply(s), reactor;
-  if (absl::Status auth = Authorize(*ctx, c_.credentials, "clerk", request->operator_id()); !auth.ok()) {
-    return reply(auth), reactor;
+  if (absl::Status s = CheckOperatorCall(*ctx, c_.credentials, *request, "lane_id", request->lane_id()); !s.ok()) {
+    return Refused(reactor, reply, s);
   }
   gate::GateCore* core = c_.core;
   c_.journal->Execute(CallFor("CloseBarrier", *request),
@@ -294,13 +295,8 @@ grpc::ServerUnaryReactor* GateServiceImpl::CancelAllow(grpc::CallbackServerConte
                                                        const v1::CancelAllowRequest* request, v1::Visit* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
-  if (absl::Status s = CheckOperatorCall(request->idempotency_key(), request->operator_id(), request->comment());
-      !s.ok()) {
-    return reply(s), reactor;
-  }
-  if (absl::Status s = CheckId("visit_id", request->visit_id()); !s.ok()) return reply(s), reactor;
-  if (absl::Status auth = Authorize(*ctx, c_.credentials, "clerk", request->operator_id()); !auth.ok()) {
-    return reply(auth), reactor;
+  if (absl::Status s = CheckOperatorCall(*ctx, c_.credentials, *request, "visit_id", request->visit_id()); !s.ok()) {
+    return Refused(reactor, reply, s);
   }
   gate::GateCore* core = c_.core;
   c_.journal->Execute(CallFor("CancelAllow", *request),

@@ -76,4 +76,17 @@ grpc::ServerUnaryReactor* SealServiceImpl::RequestUnlock(grpc::CallbackServerCon
   return reactor;
 }
 
+grpc::ServerUnaryReactor* SealServiceImpl::RegisterTerminal(grpc::CallbackServerContext* ctx,
+                                                            const v1::RegisterTerminalRequest* request,
+                                                            v1::Terminal* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  Journal::Reply reply = FinishWith(reactor, response);
+  if (absl::Status auth = Authorize(*ctx, c_.credentials, "admin", request->operator_id()); !auth.ok()) {
+    reply(auth);
+    return reactor;
+  }
+  c_.seals->RegisterTerminal(*request, std::move(reply));
+  return reactor;
+}
+
 }  // namespace yardgate::server

@@ -15,6 +15,7 @@ namespace yardgate::server {
 namespace {
 
 constexpr char kSealKind[] = "seal";
+constexpr char kTerminalKind[] = "terminal";
 
 void SetPoint(const std::optional<seal::GeoPoint>& p, storage::GeoPoint* out) {
   out->set_latitude(p->latitude);
@@ -210,26 +211,89 @@ Seals::~Seals() { Stop(); }
 
 absl::Status Seals::Restore(const std::vector<gate::BlobRecord>& blobs) {
   std::vector<seal::SealRecord> records;
+  std::map<std::string, seal::KnownTerminal> terminals;
+  std::map<std::string, std::string> known_by;
   for (const gate::BlobRecord& b : blobs) {
-    if (b.kind != kSealKind) continue;
-    storage::SealRecord s;
-    if (!s.ParseFromString(b.body)) return absl::DataLossError(absl::StrCat("stored seal ", b.key, " does not parse"));
-    records.push_back(FromStorage(s));
+    if (b.kind == kSealKind) {
+      storage::SealRecord s;
+      if (!s.ParseFromString(b.body)) return absl::DataLossError(absl::StrCat("stored seal ", b.key, " does not parse"));
+      records.push_back(FromStorage(s));
+    } else if (b.kind == kTerminalKind) {
+      storage::TerminalRecord t;
+      if (!t.ParseFromString(b.body)) return absl::DataLossError(absl::StrCat("stored terminal ", b.key, " does not parse"));
+      terminals[t.device_id()] = {t.device_id(), t.lock_family(), t.auth_code()};
+      known_by[t.device_id()] = t.known_by();
+    }
   }
-  return book_.Restore(std::move(records));
+  if (absl::Status s = book_.Restore(std::move(records)); !s.ok()) return s;
+  terminals_ = std::move(terminals);
+  known_by_ = std::move(known_by);
+  // After a recovery the gateway learns the stored codes again (they are the truth).
+  if (gateway_ != nullptr) {
+    for (const auto& [id, t] : terminals_) (void)gateway_->AddKnownTerminal(t);
+  }
+  return absl::OkStatus();
 }
 
-absl::Status Seals::StartGateway(Journal* journal) {
+absl::Status Seals::StartGateway(Journal* journal, std::string* notice) {
   journal_ = journal;
+  watchdog_ = std::thread([this] { WatchSignals(); });
+  if (config_.seals.lock_family_passwords.empty()) {
+    *notice = "JT/T 808 gateway off: no [lock_family] with its unlock_password is configured";
+    return absl::OkStatus();
+  }
   seal::Jt808GatewayOptions options;
   options.listen = config_.jt808_listen;
+  for (const auto& [family, password] : config_.seals.lock_family_passwords) options.lock_families[family] = {password};
+  for (const auto& [id, t] : terminals_) {
+    if (options.lock_families.count(t.lock_family)) {
+      options.known_terminals.push_back(t);
+    } else {
+      // A family taken out of the config: its terminals are not served until it comes back.
+      absl::StrAppend(notice, notice->empty() ? "" : "; ", "terminal ", id, " of lock family ", t.lock_family,
+                      " is not served: that family is not configured");
+    }
+  }
   // A position is acknowledged to the lock only once it is on disk.
   options.ack_reports_when_durable = true;
   absl::StatusOr<std::unique_ptr<seal::Jt808Gateway>> gateway = seal::Jt808Gateway::Start(options, this);
   if (!gateway.ok()) return absl::UnavailableError(absl::StrCat("JT/T 808 gateway: ", gateway.status().message()));
   gateway_ = *std::move(gateway);
-  watchdog_ = std::thread([this] { WatchSignals(); });
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<seal::KnownTerminal>> Seals::NewTerminal(const std::string& device_id,
+                                                                      const std::string& family) const {
+  absl::StatusOr<std::string> id = seal::NormalizeTerminalId(device_id);
+  if (!id.ok()) return absl::InvalidArgumentError(absl::StrCat("device_id ", Quote(device_id), ": ", id.status().message()));
+  const std::string chosen = family.empty() ? config_.seals.DefaultLockFamily() : family;
+  if (chosen.empty()) {
+    return absl::FailedPreconditionError(
+        "no lock family to put the terminal in: configure [lock_family NAME] and [seals] default_lock_family");
+  }
+  if (!config_.seals.lock_family_passwords.count(chosen)) {
+    return absl::InvalidArgumentError(absl::StrCat("lock_family ", Quote(chosen), " is not configured"));
+  }
+  const auto it = terminals_.find(*id);
+  if (it != terminals_.end() && it->second.lock_family == chosen) return std::optional<seal::KnownTerminal>();
+  return std::optional<seal::KnownTerminal>(seal::KnownTerminal{*id, chosen, it == terminals_.end() ? "" : it->second.auth_code});
+}
+
+namespace {
+
+gate::BlobRecord TerminalBlob(const seal::KnownTerminal& t, const std::string& known_by) {
+  storage::TerminalRecord r;
+  r.set_device_id(t.device_id);
+  r.set_lock_family(t.lock_family);
+  r.set_auth_code(t.auth_code);
+  r.set_known_by(known_by);
+  return {kTerminalKind, t.device_id, r.SerializeAsString(), false};
+}
+
+}  // namespace
+
+void Seals::MakeKnown(const seal::KnownTerminal& terminal) {
+  if (gateway_ != nullptr) (void)gateway_->AddKnownTerminal(terminal);
 }
 
 void Seals::Stop() {
@@ -297,12 +361,30 @@ void Seals::Apply(const v1::ApplySealRequest& request, Journal::Reply reply) {
   apply.place = request.place();
   apply.time = *applied_at == absl::InfinitePast() ? clock_->Now() : *applied_at;
   if (lat != 0 || lon != 0) apply.position = seal::GeoPoint{lat, lon};
-  journal_->Execute(CallFor("ApplySeal", request), [this, apply]() -> absl::StatusOr<Journal::Entry> {
+  auto terminal = std::make_shared<std::optional<seal::KnownTerminal>>();
+  journal_->Execute(CallFor("ApplySeal", request), [this, apply, terminal]() -> absl::StatusOr<Journal::Entry> {
+    // A seal that names an e-lock makes its terminal known (only known terminals get a code).
+    if (apply.kind == seal::SealKind::kGpsElock) {
+      absl::StatusOr<std::optional<seal::KnownTerminal>> added =
+          NewTerminal(apply.device_id, "");
+      if (!added.ok()) return added.status();
+      *terminal = *added;
+    }
     const seal::SealChange change = book_.Apply(apply);
     std::optional<seal::SealRecord> seal;
     if (!change.seals.empty()) seal = change.seals.back();
-    return SealEntry(change, seal);
-  }, std::move(reply));
+    Journal::Entry entry = SealEntry(change, seal);
+    if (*terminal && change.status.ok()) {
+      const std::string known_by = absl::StrCat("seal ", apply.seal_id);
+      entry.change.writes.blobs.push_back(TerminalBlob(**terminal, known_by));
+      terminals_[(*terminal)->device_id] = **terminal;
+      known_by_[(*terminal)->device_id] = known_by;
+    }
+    return entry;
+  }, [this, terminal, reply = std::move(reply)](absl::StatusOr<std::string> answer) {
+    if (answer.ok() && *terminal) MakeKnown(**terminal);
+    reply(std::move(answer));
+  });
 }
 
 void Seals::ReportEvent(const v1::ReportSealEventRequest& request, Journal::Reply reply) {
@@ -367,6 +449,70 @@ void Seals::RequestUnlock(const v1::RequestUnlockRequest& request, Journal::Repl
     };
     return entry;
   }, std::move(reply));
+}
+
+void Seals::RegisterTerminal(const v1::RegisterTerminalRequest& request, Journal::Reply reply) {
+  if (absl::Status s = CheckIdempotencyKey(request.idempotency_key()); !s.ok()) return reply(s);
+  if (absl::Status s = CheckId("device_id", request.device_id()); !s.ok()) return reply(s);
+  if (absl::Status s = CheckId("lock_family", request.lock_family(), false); !s.ok()) return reply(s);
+  if (absl::Status s = CheckId("operator_id", request.operator_id()); !s.ok()) return reply(s);
+  auto terminal = std::make_shared<std::optional<seal::KnownTerminal>>();
+  journal_->Execute(
+      CallFor("RegisterTerminal", request),
+      [this, request, terminal]() -> absl::StatusOr<Journal::Entry> {
+        const std::string known_by = absl::StrCat("admin ", request.operator_id());
+        absl::StatusOr<std::optional<seal::KnownTerminal>> added =
+            NewTerminal(request.device_id(), request.lock_family());
+        if (!added.ok()) return added.status();
+        *terminal = *added;
+        Journal::Entry entry;
+        std::string device_id = request.device_id();
+        if (*terminal) {
+          entry.change.writes.blobs.push_back(TerminalBlob(**terminal, known_by));
+          entry.change.writes.audit.push_back({0, clock_->Now(), request.operator_id(), "REGISTER_TERMINAL",
+                                               (*terminal)->device_id, "",
+                                               absl::StrCat("lock family ", (*terminal)->lock_family), ""});
+          terminals_[(*terminal)->device_id] = **terminal;
+          known_by_[(*terminal)->device_id] = known_by;
+          device_id = (*terminal)->device_id;
+        }
+        const seal::KnownTerminal& t = terminals_.at(*seal::NormalizeTerminalId(device_id));
+        v1::Terminal out;
+        out.set_device_id(t.device_id);
+        out.set_lock_family(t.lock_family);
+        out.set_known_by(known_by_[t.device_id]);
+        out.set_has_auth_code(!t.auth_code.empty());
+        out.set_online(gateway_ != nullptr && gateway_->IsOnline(t.device_id));
+        entry.respond = [bytes = out.SerializeAsString()](const Journal::Committed&) { return absl::StatusOr<std::string>(bytes); };
+        return entry;
+      },
+      [this, terminal, reply = std::move(reply)](absl::StatusOr<std::string> answer) {
+        if (answer.ok() && *terminal) MakeKnown(**terminal);
+        reply(std::move(answer));
+      });
+}
+
+void Seals::OnAuthCodeIssued(const seal::KnownTerminal& terminal, seal::StoredCallback stored) {
+  // The code is durable before the terminal hears it, so it survives a restart.
+  journal_->Execute(Journal::Call{}, [this, terminal]() -> absl::StatusOr<Journal::Entry> {
+    Journal::Entry entry;
+    const std::string known_by = known_by_.count(terminal.device_id) ? known_by_[terminal.device_id] : "";
+    entry.change.writes.blobs.push_back(TerminalBlob(terminal, known_by));
+    terminals_[terminal.device_id] = terminal;
+    return entry;
+  }, [stored](absl::StatusOr<std::string> answer) { stored(answer.status()); });
+}
+
+void Seals::OnSecurityAlarm(const seal::SecurityAlarm& alarm) {
+  journal_->Execute(Journal::Call{}, [alarm]() -> absl::StatusOr<Journal::Entry> {
+    Journal::Entry entry;
+    gate::Event e;
+    e.occurred_at = alarm.time;
+    e.payload = gate::SecurityAlarmRaised{seal::SecurityAlarmKindName(alarm.kind), alarm.device_id, alarm.peer,
+                                          alarm.detail};
+    entry.change.events.push_back(std::move(e));
+    return entry;
+  }, [](absl::StatusOr<std::string>) {});
 }
 
 void Seals::SendUnlock(const gate::UnlockSeal& unlock, std::function<void(absl::Status)> done) {

@@ -29,16 +29,19 @@
 
 namespace yardgate::server {
 
-class Seals final : public gate::SealDirectory, public seal::Jt808Listener {
+class Seals final : public gate::SealDirectory, public seal::DeviceListener {
  public:
   Seals(const Config& config, common::Clock* clock);
   ~Seals() override;
 
-  // Replaces the seal book with the stored seals (blobs of kind "seal"). Under the journal's lock.
+  // Replaces the seal book and the known e-lock terminals with the stored ones (blobs of kind
+  // "seal" and "terminal"). Under the journal's lock.
   absl::Status Restore(const std::vector<gate::BlobRecord>& blobs);
 
-  // Starts the JT/T 808 listener and the signal watchdog. REQUIRES: `journal` outlives Stop().
-  absl::Status StartGateway(Journal* journal);
+  // Starts the JT/T 808 gateway with the known terminals, and the signal watchdog. Without a
+  // configured lock family the gateway stays off (nothing of a lock's password is compiled in)
+  // and `notice` says so. REQUIRES: `journal` outlives Stop().
+  absl::Status StartGateway(Journal* journal, std::string* notice);
   // Stops the gateway (pending unlocks fail) and the watchdog. Idempotent.
   void Stop();
   int jt808_port() const;
@@ -50,6 +53,8 @@ class Seals final : public gate::SealDirectory, public seal::Jt808Listener {
   void ReportEvent(const v1::ReportSealEventRequest& request, Journal::Reply reply);
   absl::StatusOr<v1::Seal> Get(const std::string& seal_id) const;
   void RequestUnlock(const v1::RequestUnlockRequest& request, Journal::Reply reply);
+  // Admins: makes a terminal known (REQUIRES: the caller is an authenticated admin).
+  void RegisterTerminal(const v1::RegisterTerminalRequest& request, Journal::Reply reply);
 
   // The unlock effect: sends one unlock command; `done` gets the lock's answer as a status
   // (UnlockStatus). From any thread.
@@ -66,11 +71,19 @@ class Seals final : public gate::SealDirectory, public seal::Jt808Listener {
                              const std::vector<std::string>& containers) override;
   gate::Change OnGateOpen(const std::string& visit_id, const std::vector<std::string>& seal_ids) override;
 
-  // seal::Jt808Listener (gateway thread).
+  // seal::DeviceListener (gateway thread).
+  void OnAuthCodeIssued(const seal::KnownTerminal& terminal, seal::StoredCallback stored) override;
   void OnReport(const seal::DeviceReport& report) override;
+  void OnSecurityAlarm(const seal::SecurityAlarm& alarm) override;
 
  private:
   void WatchSignals();
+  // The terminal record a seal or an admin adds, or nullopt when the terminal is known already.
+  // REQUIRES: under the journal's lock.
+  absl::StatusOr<std::optional<seal::KnownTerminal>> NewTerminal(const std::string& device_id,
+                                                                 const std::string& family) const;
+  // Tells the gateway once the record is durable.
+  void MakeKnown(const seal::KnownTerminal& terminal);
 
   const Config config_;
   common::Clock* const clock_;
@@ -82,6 +95,9 @@ class Seals final : public gate::SealDirectory, public seal::Jt808Listener {
   std::condition_variable cv_;
   bool stopping_ = false;                             // guarded by mu_
   std::map<std::string, absl::Time> unbound_raised_;  // guarded by mu_: device -> last raised
+  // The known terminals as stored (with their codes); touched only under the journal's lock.
+  std::map<std::string, seal::KnownTerminal> terminals_;
+  std::map<std::string, std::string> known_by_;
   std::thread watchdog_;
 };
 

@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
@@ -145,7 +146,9 @@ absl::StatusOr<std::unique_ptr<YardgateServer>> YardgateServer::Start(const Conf
   ocr_options.max_frame_bytes = static_cast<size_t>(config.max_frame_bytes);
   ocr_options.visit_budget_ms = config.ocr_budget_ms;
   p.ocr = std::make_unique<OcrFrameReader>(ocr_options);
-  if (absl::Status s = p.seals->StartGateway(journal); !s.ok()) return s;
+  std::string gateway_notice;
+  if (absl::Status s = p.seals->StartGateway(journal, &gateway_notice); !s.ok()) return s;
+  if (!gateway_notice.empty()) std::fprintf(stderr, "yardgate-server: %s\n", gateway_notice.c_str());
 
   ServiceContext context;
   context.config = &p.config;

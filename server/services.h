@@ -125,6 +125,9 @@ class SealServiceImpl final : public v1::SealService::CallbackService {
                                     v1::Seal* response) override;
   grpc::ServerUnaryReactor* RequestUnlock(grpc::CallbackServerContext* ctx, const v1::RequestUnlockRequest* request,
                                           v1::RequestUnlockResponse* response) override;
+  grpc::ServerUnaryReactor* RegisterTerminal(grpc::CallbackServerContext* ctx,
+                                             const v1::RegisterTerminalRequest* request,
+                                             v1::Terminal* response) override;
 
  private:
   const ServiceContext c_;

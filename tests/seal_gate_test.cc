@@ -10,6 +10,9 @@
 namespace yardgate::testing {
 namespace {
 
+// The simulated lock's terminal id (ElockSimulatorOptions::first_phone).
+constexpr char kLockId[] = "13800000000";
+
 class SealGateTest : public ServerFixture {
  protected:
   void SetUp() override {
@@ -54,9 +57,10 @@ class SealGateTest : public ServerFixture {
 };
 
 TEST_F(SealGateTest, AppliedReportedOnTheRoadArrivesIsVerifiedAndUnlocked) {
-  std::unique_ptr<seal::ElockSimulator> lock = StartLock();
+  // The seal names the lock first: only known terminals are served.
   v1::Seal applied;
-  ASSERT_TRUE(Apply("JT-0001", v1::SEAL_KIND_GPS_ELOCK, lock->DeviceId(0), &applied).ok());
+  ASSERT_TRUE(Apply("JT-0001", v1::SEAL_KIND_GPS_ELOCK, kLockId, &applied).ok());
+  std::unique_ptr<seal::ElockSimulator> lock = StartLock();
   EXPECT_EQ(applied.state(), v1::SEAL_STATE_APPLIED);
 
   // On the road, well away from where it was applied.
@@ -88,9 +92,10 @@ TEST_F(SealGateTest, AppliedReportedOnTheRoadArrivesIsVerifiedAndUnlocked) {
 }
 
 TEST_F(SealGateTest, ArrivalByYardAreaThenGate) {
-  std::unique_ptr<seal::ElockSimulator> lock = StartLock();
+  // The seal names the lock first: only known terminals are served.
   v1::Seal applied;
-  ASSERT_TRUE(Apply("JT-0002", v1::SEAL_KIND_GPS_ELOCK, lock->DeviceId(0), &applied).ok());
+  ASSERT_TRUE(Apply("JT-0002", v1::SEAL_KIND_GPS_ELOCK, kLockId, &applied).ok());
+  std::unique_ptr<seal::ElockSimulator> lock = StartLock();
   lock->SetPosition(0, 22.57, 113.98);
   ASSERT_TRUE(Eventually([&] { return GetSeal("JT-0002").state() == v1::SEAL_STATE_IN_TRANSIT; }));
   lock->SetPosition(0, 22.6001, 114.0001);  // inside the yard's area
@@ -98,9 +103,10 @@ TEST_F(SealGateTest, ArrivalByYardAreaThenGate) {
 }
 
 TEST_F(SealGateTest, SealAlarmOnTheRoadSendsTheTruckToTroubleAndNothingIsUnlocked) {
-  std::unique_ptr<seal::ElockSimulator> lock = StartLock();
+  // The seal names the lock first: only known terminals are served.
   v1::Seal applied;
-  ASSERT_TRUE(Apply("JT-0003", v1::SEAL_KIND_GPS_ELOCK, lock->DeviceId(0), &applied).ok());
+  ASSERT_TRUE(Apply("JT-0003", v1::SEAL_KIND_GPS_ELOCK, kLockId, &applied).ok());
+  std::unique_ptr<seal::ElockSimulator> lock = StartLock();
   lock->InjectAlarms(0, /*rope_cut=*/true, /*cover_open=*/false, /*battery_percent=*/80);
   ASSERT_TRUE(Eventually([&] { return GetSeal("JT-0003").state() == v1::SEAL_STATE_ALARM; }));
   EXPECT_EQ(GetSeal("JT-0003").open_alarms(0), "rope_cut");
@@ -117,9 +123,10 @@ TEST_F(SealGateTest, SealAlarmOnTheRoadSendsTheTruckToTroubleAndNothingIsUnlocke
 }
 
 TEST_F(SealGateTest, OfficerUnlockIsOneShotAndOnlyForAuthorisedOfficers) {
-  std::unique_ptr<seal::ElockSimulator> lock = StartLock();
+  // The seal names the lock first: only known terminals are served.
   v1::Seal applied;
-  ASSERT_TRUE(Apply("JT-0004", v1::SEAL_KIND_GPS_ELOCK, lock->DeviceId(0), &applied).ok());
+  ASSERT_TRUE(Apply("JT-0004", v1::SEAL_KIND_GPS_ELOCK, kLockId, &applied).ok());
+  std::unique_ptr<seal::ElockSimulator> lock = StartLock();
 
   v1::RequestUnlockRequest req;
   req.set_idempotency_key(NextKey());
@@ -198,12 +205,66 @@ TEST_F(SealGateTest, ASenselessTransitionIsRefusedAndLogged) {
   EXPECT_EQ(refused[0].seal_changed().to(), v1::SEAL_STATE_VERIFIED);
 }
 
-TEST_F(SealGateTest, AReportFromAnUnboundLockIsKeptAndRaised) {
+// Issue 11: a terminal nobody made known gets no auth code, and the attempt is raised.
+TEST_F(SealGateTest, AnUnknownTerminalCannotRegisterAndIsRaised) {
+  seal::ElockSimulatorOptions o;
+  o.server = "127.0.0.1:" + std::to_string(server()->seals().jt808_port());
+  o.first_phone = 13700000000;
+  seal::ElockSimulator stranger(o);
+  ASSERT_TRUE(stranger.Start().ok());
+  const auto raised = ReadEvents(0, 1, [](const v1::Event& e) { return e.has_security_alarm(); });
+  ASSERT_EQ(raised.size(), 1u);
+  EXPECT_EQ(raised[0].security_alarm().kind(), "UNKNOWN_TERMINAL");
+  EXPECT_EQ(raised[0].security_alarm().device_id(), "13700000000");
+  EXPECT_EQ(stranger.stats().authenticated, 0u);
+}
+
+// An admin makes a terminal known without a seal: its reports are kept, and raised as unbound.
+TEST_F(SealGateTest, AnAdminRegisteredLockWithoutASealReportsAndIsRaisedAsUnbound) {
+  v1::RegisterTerminalRequest reg;
+  reg.set_idempotency_key(NextKey());
+  reg.set_device_id(kLockId);
+  reg.set_operator_id("admin-1");
+  grpc::ClientContext ctx;
+  AsAdmin(&ctx);
+  v1::Terminal terminal;
+  ASSERT_TRUE(Seal()->RegisterTerminal(&ctx, reg, &terminal).ok());
+  EXPECT_EQ(terminal.lock_family(), "test-locks");
+  EXPECT_FALSE(terminal.has_auth_code());
   std::unique_ptr<seal::ElockSimulator> lock = StartLock();
   const auto raised = ReadEvents(0, 1, [](const v1::Event& e) { return e.has_device_report(); });
   ASSERT_EQ(raised.size(), 1u);
   EXPECT_EQ(raised[0].device_report().device_id(), lock->DeviceId(0));
   EXPECT_TRUE(raised[0].device_report().seal_id().empty());
+  // Only an admin may register: a clerk's token is refused.
+  grpc::ClientContext clerk_ctx;
+  AsClerk(&clerk_ctx);
+  reg.set_idempotency_key(NextKey());
+  reg.set_operator_id("clerk-7");
+  EXPECT_FALSE(Seal()->RegisterTerminal(&clerk_ctx, reg, &terminal).ok());
+}
+
+// The auth code is stored before the lock hears it: after a restart the server still holds it,
+// and the lock is served again.
+TEST_F(SealGateTest, TheAuthCodeIsStoredAndTheLockIsServedAfterARestart) {
+  v1::Seal applied;
+  ASSERT_TRUE(Apply("JT-0009", v1::SEAL_KIND_GPS_ELOCK, kLockId, &applied).ok());
+  std::unique_ptr<seal::ElockSimulator> lock = StartLock();
+  lock->Stop();
+  StopServer();
+  StartServer();
+  v1::RegisterTerminalRequest reg;
+  reg.set_idempotency_key(NextKey());
+  reg.set_device_id(kLockId);
+  reg.set_operator_id("admin-1");
+  grpc::ClientContext ctx;
+  AsAdmin(&ctx);
+  v1::Terminal terminal;
+  ASSERT_TRUE(Seal()->RegisterTerminal(&ctx, reg, &terminal).ok());
+  EXPECT_TRUE(terminal.has_auth_code());
+  EXPECT_EQ(terminal.known_by(), "seal JT-0009");
+  std::unique_ptr<seal::ElockSimulator> again = StartLock();
+  EXPECT_EQ(again->stats().authenticated, 1u);
 }
 
 TEST_F(SealGateTest, BadSealRequestsSayWhatIsWrong) {

@@ -13,7 +13,9 @@ ServerFixture::ServerFixture() {
   config_.data_dir = dir_.path();
   config_.grpc_listen = "127.0.0.1:0";
   config_.jt808_listen = "127.0.0.1:0";
-  config_.credentials = {{"clerk", "clerk-7", kClerkToken}, {"officer", "officer-1", kOfficerToken}};
+  config_.credentials = {{"clerk", "clerk-7", kClerkToken}, {"officer", "officer-1", kOfficerToken},
+                         {"admin", "admin-1", kAdminToken}};
+  config_.seals.lock_family_passwords = {{"test-locks", "test-unlock-password"}};
 }
 
 ServerFixture::~ServerFixture() { StopServer(); }

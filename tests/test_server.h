@@ -78,8 +78,10 @@ std::chrono::system_clock::time_point Deadline(int seconds = 10);
 // The fixture's credentials: clerk "clerk-7" and officer "officer-1".
 inline constexpr char kClerkToken[] = "test-token-clerk-7-0123456789";
 inline constexpr char kOfficerToken[] = "test-token-officer-1-0123456789";
+inline constexpr char kAdminToken[] = "test-token-admin-1-0123456789";
 inline void AsClerk(grpc::ClientContext* ctx) { ctx->AddMetadata("authorization", std::string("Bearer ") + kClerkToken); }
 inline void AsOfficer(grpc::ClientContext* ctx) { ctx->AddMetadata("authorization", std::string("Bearer ") + kOfficerToken); }
+inline void AsAdmin(grpc::ClientContext* ctx) { ctx->AddMetadata("authorization", std::string("Bearer ") + kAdminToken); }
 
 // Polls `condition` until it holds or `ms` milliseconds pass; returns whether it held.
 bool Eventually(const std::function<bool()>& condition, int ms = 5000);

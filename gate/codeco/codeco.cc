@@ -366,7 +366,7 @@ class InterchangeWriter {
     if (m.elock) {
       const ELock& e = *m.elock;
       if (e.id.empty()) problems_.push_back(internal::Cat(owner, " elock.id: is empty"));
-      const std::string state = internal::CodeOf(internal::kELockStateTexts, e.state);
+      const std::string state = internal::CodeOf(internal::kSealStateCodeTexts, e.state);
       if (state.empty()) problems_.push_back(internal::Cat(owner, " elock.state: is not set"));
       in_text("elock.id", e.id);
       long_seal("elock.id", e.id, "CU", true);

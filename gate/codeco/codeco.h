@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gate/codeco/edifact.h"
+#include "gate/model.h"
 
 namespace yardgate::gate::codeco {
 
@@ -53,18 +54,6 @@ enum class EquipmentSupplier { kUnspecified = 0, kShipper = 1, kCarrier = 2 };
 enum class Haulage { kUnspecified = 0, kCarrier = 1, kMerchant = 2 };
 // SEL C215 9303: CA, CU, SH.
 enum class SealParty { kUnspecified = 0, kCarrier = 1, kCustoms = 2, kShipper = 3 };
-// An e-lock's state as the seal book knows it; the values equal yardgate::seal::SealState
-// (seal_bridge/seal_state.h), so the outbox can static_cast.
-enum class ELockState {
-  kUnspecified = 0,
-  kApplied = 1,
-  kInTransit = 2,
-  kArrived = 3,
-  kVerified = 4,
-  kUnlocked = 5,
-  kRemoved = 6,
-  kAlarm = 7,
-};
 
 struct Seal {
   std::string id;
@@ -76,7 +65,7 @@ struct Seal {
 // "ELOCK EL53001234 VERIFIED 09:40" (the time, in the partner's zone, only when known).
 struct ELock {
   std::string id;
-  ELockState state = ELockState::kUnspecified;
+  SealStateCode state = SealStateCode::kNone;
   std::optional<absl::Time> state_time;
   bool operator==(const ELock&) const = default;
 };

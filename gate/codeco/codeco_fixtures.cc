@@ -70,7 +70,7 @@ GateMove ExampleGateIn() {
   m.supplier = EquipmentSupplier::kCarrier;
   m.references = {{"BN", "SZX2403150071"}};
   m.seals = {{"CX04588127", SealParty::kCarrier}};
-  m.elock = ELock{"EL53001234", ELockState::kVerified, Shenzhen(2024, 3, 15, 9, 40)};
+  m.elock = ELock{"EL53001234", SealStateCode::kVerified, Shenzhen(2024, 3, 15, 9, 40)};
   m.truck_plate = "粤BG3891";
   m.haulier = "HAULIER07";
   m.gate_time = Shenzhen(2024, 3, 15, 9, 41);

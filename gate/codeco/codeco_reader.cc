@@ -292,7 +292,7 @@ class MessageDecoder {
     ELock elock;
     elock.id = words[1];
     const std::string state = absl::StrJoin(words.begin() + 2, words.begin() + end, " ");
-    const std::optional<ELockState> e = internal::EnumOf(internal::kELockStateTexts, state);
+    const std::optional<SealStateCode> e = internal::EnumOf(internal::kSealStateCodeTexts, state);
     if (!e) return Error(internal::Cat("e-lock state '", state, "' is not one this reader knows"));
     elock.state = *e;
     box.move.elock = elock;

@@ -1,7 +1,6 @@
 #include "seal_bridge/internal/net_util.h"
 
 #include <arpa/inet.h>
-#include <sys/resource.h>
 
 #include <cerrno>
 #include <cstring>
@@ -41,17 +40,6 @@ std::string PeerName(const sockaddr_in& addr) {
 absl::Status ErrnoStatus(absl::string_view what) {
   int e = errno;
   return absl::UnavailableError(absl::StrCat(what, ": ", std::strerror(e)));
-}
-
-long RaiseFdLimit() {
-  rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return -1;
-  if (rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
-    getrlimit(RLIMIT_NOFILE, &rl);
-  }
-  return static_cast<long>(rl.rlim_cur);
 }
 
 }  // namespace yardgate::seal::internal

@@ -17,8 +17,6 @@ absl::StatusOr<sockaddr_in> ParseHostPort(absl::string_view host_port);
 std::string PeerName(const sockaddr_in& addr);
 // errno as an absl::Status with `what` in front.
 absl::Status ErrnoStatus(absl::string_view what);
-// Raises RLIMIT_NOFILE's soft limit to the hard limit; returns the new soft limit.
-long RaiseFdLimit();
 
 }  // namespace yardgate::seal::internal
 

@@ -33,13 +33,13 @@ inline constexpr CodeTable<Haulage, 2> kHaulageCodes{{{Haulage::kCarrier, "1"}, 
 inline constexpr CodeTable<SealParty, 3> kSealPartyCodes{
     {{SealParty::kCarrier, "CA"}, {SealParty::kCustoms, "CU"}, {SealParty::kShipper, "SH"}}};
 // The state word in "ELOCK <id> <state> [HH:MM]".
-inline constexpr CodeTable<ELockState, 7> kELockStateTexts{{{ELockState::kApplied, "APPLIED"},
-                                                            {ELockState::kInTransit, "IN TRANSIT"},
-                                                            {ELockState::kArrived, "ARRIVED"},
-                                                            {ELockState::kVerified, "VERIFIED"},
-                                                            {ELockState::kUnlocked, "UNLOCKED"},
-                                                            {ELockState::kRemoved, "REMOVED"},
-                                                            {ELockState::kAlarm, "ALARM"}}};
+inline constexpr CodeTable<SealStateCode, 7> kSealStateCodeTexts{{{SealStateCode::kApplied, "APPLIED"},
+                                                            {SealStateCode::kInTransit, "IN TRANSIT"},
+                                                            {SealStateCode::kArrived, "ARRIVED"},
+                                                            {SealStateCode::kVerified, "VERIFIED"},
+                                                            {SealStateCode::kUnlocked, "UNLOCKED"},
+                                                            {SealStateCode::kRemoved, "REMOVED"},
+                                                            {SealStateCode::kAlarm, "ALARM"}}};
 
 // The code for `value`, or "" when the table has none (an unset enum).
 template <typename E, size_t N>
