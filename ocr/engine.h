@@ -89,9 +89,10 @@ inline constexpr double kSettleSureAtLeast = 0.9;
 // probability the recogniser itself gave the expected text, calibrated as an exact read of
 // that probability would be, so it never scores higher than an exact read would.
 //
-// auto_ok: confidence >= EngineOptions::auto_threshold and nothing else stands against it
-// (a container number with a character whose look-alike also passes the check digit needs a
-// second agreeing camera or a near-certain character). For a settled read, auto_ok is the
+// auto_ok: confidence >= EngineOptions::auto_threshold (plates) or container_auto_threshold
+// (containers) and nothing else stands against it (a container number with a character whose
+// look-alike also passes the check digit needs a second agreeing camera or a near-certain
+// character). For a settled read, auto_ok is the
 // engine's word that the settlement itself is sure enough: the recogniser's own probability
 // for the expected text clears the same bar an exact read must clear.
 struct ContainerRead {
