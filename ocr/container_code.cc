@@ -201,7 +201,53 @@ std::vector<Option> PositionOptions(char read, bool forced, float conf, const Ch
   return opts;
 }
 
+// The per-character alternatives of `number` read from compact[start..], skipping the
+// compacted index `skip` (a deleted mark).
+std::vector<CharChoices> PositionChoices(const Compact& compact, const std::string& number,
+                                         size_t start, size_t skip) {
+  std::vector<CharChoices> out;
+  size_t k = start;
+  for (int i = 0; i < static_cast<int>(number.size()); ++i, ++k) {
+    if (k == skip) ++k;
+    CharChoices cc;
+    auto add = [&](char c, float p) {
+      if (c == 0 || p <= 0) return;
+      for (auto& [have, q] : cc) {
+        if (have == c) {
+          q = std::max(q, p);
+          return;
+        }
+      }
+      cc.emplace_back(c, p);
+    };
+    if (k < compact.text.size()) {
+      if (IntoPosition(compact.text[k], i) == number[i]) add(number[i], compact.conf[k]);
+      for (const auto& [c, p] : compact.choices[k]) {
+        add(IntoPosition(static_cast<char>(std::toupper(static_cast<unsigned char>(c))), i), p);
+      }
+    }
+    std::sort(cc.begin(), cc.end(),
+              [](const auto& a, const auto& b) { return a.second > b.second; });
+    out.push_back(std::move(cc));
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<std::pair<int, char>> CheckDigitBlindSpots(std::string_view number) {
+  std::vector<std::pair<int, char>> out;
+  if (number.size() != 11 || !CheckHolds(std::string(number))) return out;
+  for (int i = 0; i < 11; ++i) {
+    for (char alt : LookAlikes(number[i])) {
+      if (IntoPosition(alt, i) != alt) continue;
+      std::string n(number);
+      n[i] = alt;
+      if (CheckHolds(n)) out.emplace_back(i, alt);
+    }
+  }
+  return out;
+}
 
 std::vector<CodeCandidate> ExtractContainerNumbers(std::string_view raw,
                                                    const std::vector<float>& confidences,
@@ -251,6 +297,7 @@ std::vector<CodeCandidate> ExtractContainerNumbers(std::string_view raw,
       }
       cand.mean_confidence = sum / 10;
       cand.min_confidence = lo;
+      cand.positions = PositionChoices(compact, cand.number, start, std::string::npos);
       out.push_back(cand);
       continue;
     }
@@ -268,6 +315,7 @@ std::vector<CodeCandidate> ExtractContainerNumbers(std::string_view raw,
     }
     cand.mean_confidence = sum / 11;
     cand.min_confidence = lo;
+    cand.positions = PositionChoices(compact, cand.number, start, std::string::npos);
     if (CheckHolds(cand.number)) {
       cand.check_ok = true;
       out.push_back(cand);
@@ -327,6 +375,7 @@ std::vector<CodeCandidate> ExtractContainerNumbers(std::string_view raw,
       }
       fixed.min_confidence = lo2;
       fixed.mean_confidence = sum2 / (11 - best_subs);
+      fixed.positions = PositionChoices(compact, fixed.number, start, std::string::npos);
       out.push_back(fixed);
     }
     out.push_back(cand);  // the unrepaired read, check digit failing
@@ -368,6 +417,7 @@ std::vector<CodeCandidate> ExtractContainerNumbers(std::string_view raw,
       c.min_confidence = lo;
       c.check_ok = true;
       c.corrected = 1;
+      c.positions = PositionChoices(compact, c.number, start, del);
       fixes.emplace_back(compact.conf[del], c);
     }
     std::sort(fixes.begin(), fixes.end(),

@@ -20,6 +20,9 @@
 
 namespace yardgate::ocr {
 
+// A recogniser's candidates for one character with their probabilities, best first.
+using CharChoices = std::vector<std::pair<char, float>>;
+
 struct CodeCandidate {
   std::string number;       // 11 characters, upper case
   bool check_ok = false;    // the check digit holds
@@ -28,10 +31,11 @@ struct CodeCandidate {
   double min_confidence = 0;  // lowest per-character OCR confidence of the 11 used, [0,1]
   double mean_confidence = 0;
   size_t start = 0;         // index of the first character in the compacted raw text
+  // Per character of `number`: the recogniser's alternatives there, mapped into the
+  // position's class (letter or digit), the printed character at its own confidence; a
+  // character filled in by a repair has only what the recogniser offered (often nothing).
+  std::vector<CharChoices> positions;
 };
-
-// A recogniser's candidates for one character with their probabilities, best first.
-using CharChoices = std::vector<std::pair<char, float>>;
 
 // Finds container numbers in `raw` (any characters; non-alphanumerics are ignored). When
 // `confidences` (and `choices`) have one entry per alphanumeric character of `raw`, they
@@ -49,6 +53,11 @@ std::optional<std::string> ExtractSizeType(std::string_view raw);
 
 // Letters that OCR commonly mistakes for `c` (both ways), e.g. '0' -> "OQD8", 'B' -> "8".
 std::string_view LookAlikes(char c);
+
+// The look-alike substitutions (position, character; LookAlikes) that turn a valid `number`
+// into another valid one: confusions the check digit cannot catch (M/W differ by 11 in its
+// letter values, so they always pass alike).
+std::vector<std::pair<int, char>> CheckDigitBlindSpots(std::string_view number);
 
 // Number of positions at which two equally long strings differ (or max length if unequal).
 int HammingDistance(std::string_view a, std::string_view b);

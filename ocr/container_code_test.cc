@@ -1,5 +1,6 @@
 #include "ocr/container_code.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -117,6 +118,34 @@ TEST(ExtractSizeType, CommonCodesAndLookAlikes) {
   EXPECT_EQ(ExtractSizeType("L5G1"), "L5G1");
   EXPECT_EQ(ExtractSizeType("45R1"), "45R1");
   EXPECT_EQ(ExtractSizeType("MAXGROSS"), std::nullopt);
+}
+
+TEST(CheckDigitBlindSpots, MAndWPassAlike) {
+  // M and W are 24 and 35 in the check digit's letter values: 11 apart, the same modulo 11.
+  const std::vector<std::pair<int, char>> spots = CheckDigitBlindSpots("MSKU3866036");
+  EXPECT_NE(std::find(spots.begin(), spots.end(), std::make_pair(0, 'W')), spots.end());
+  // Nothing for a number whose look-alikes all fail the check digit, nor for an invalid one.
+  EXPECT_TRUE(CheckDigitBlindSpots("CSQU3054384").empty());
+  for (const auto& [i, c] : CheckDigitBlindSpots("CSQU3054383")) {
+    std::string n = "CSQU3054383";
+    n[static_cast<size_t>(i)] = c;
+    EXPECT_TRUE(common::ValidateContainerNumber(n).ok()) << n;
+  }
+}
+
+TEST(ExtractContainerNumbers, PositionsCarryTheRecognisersAlternatives) {
+  const std::string raw = "CSQU3054383";
+  std::vector<float> conf(11, 0.97f);
+  conf[6] = 0.55f;
+  std::vector<CharChoices> choices(11);
+  for (size_t i = 0; i < 11; ++i) choices[i] = {{raw[i], conf[i]}};
+  choices[6].push_back({'6', 0.4f});
+  std::vector<CodeCandidate> c = ExtractContainerNumbers(raw, conf, choices);
+  ASSERT_FALSE(c.empty());
+  ASSERT_EQ(c[0].positions.size(), 11u);
+  EXPECT_EQ(c[0].positions[6][0], std::make_pair('5', 0.55f));
+  EXPECT_EQ(c[0].positions[6][1], std::make_pair('6', 0.4f));
+  EXPECT_EQ(c[0].positions[0][0].first, 'C');
 }
 
 TEST(HammingDistance, CountsDifferences) {

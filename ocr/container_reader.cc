@@ -53,6 +53,7 @@ void AddCandidates(const std::string& text, const std::vector<float>& conf,
     fc.corrected = c.corrected;
     fc.ocr_min = c.min_confidence;
     fc.ocr_mean = c.mean_confidence;
+    fc.positions = c.positions;
     fc.box = box;
     fc.raw = text;
     fc.confidence = FrameCodeConfidence(fc);

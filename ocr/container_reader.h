@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ocr/container_code.h"
 #include "ocr/tess_pool.h"
 #include "ocr/text_regions.h"
 #include "opencv2/core.hpp"
@@ -33,6 +34,7 @@ struct FrameCode {
   cv::Rect box;            // where in the frame
   std::string raw;         // what the recogniser printed
   std::string iso_type;    // size-type code seen next to it, or empty
+  std::vector<CharChoices> positions;  // CodeCandidate::positions
 };
 
 struct ContainerReaderOptions {

@@ -1,6 +1,7 @@
 #include "ocr/engine.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -30,16 +31,21 @@ std::string Jpeg(const cv::Mat& img) {
   return std::string(buf.begin(), buf.end());
 }
 
-// ../shared/datasets/ocr-dev/<kind> from the source tree.
-std::filesystem::path DevSetDir(const std::string& kind) {
+// ../shared/datasets/<name> from the source tree.
+std::filesystem::path SharedDataset(const std::string& name) {
   const char* src = std::getenv("YARDGATE_SOURCE_DIR");
-  return std::filesystem::path(src != nullptr ? src : ".") / ".." / "shared" / "datasets" /
-         "ocr-dev" / kind;
+  return std::filesystem::path(src != nullptr ? src : ".") / ".." / "shared" / "datasets" / name;
 }
 
-// DevSetPlatesFloor's floor, in percent of the dev plates read exactly: the issue's target
-// (27 of the 30 are read exactly, so one plate of slack).
-constexpr int kDevPlatesFloorPercent = 85;
+// ../shared/datasets/ocr-dev/<kind>.
+std::filesystem::path DevSetDir(const std::string& kind) { return SharedDataset("ocr-dev") / kind; }
+
+// DevSetPlatesFloor's floor, in percent of the dev plates read exactly: 29 of the 30 are
+// (issue 12's target is 95 %), so one plate of slack.
+constexpr int kDevPlatesFloorPercent = 93;
+// PlatesTrainHeldOutFloor's: 96.3 % of the whole held-out part is read exactly (ocr_eval), and
+// the quarter this test reads is smaller, so three points of slack.
+constexpr int kPlatesTrainHeldOutFloorPercent = 93;
 
 class EngineTest : public ::testing::Test {
  protected:
@@ -174,7 +180,7 @@ TEST_F(EngineTest, TwoBoxesInOneVisit) {
 
 // Synthesizer::Plate draws plates differently from the recogniser's training images
 // (TrainingPlate): other layout, whole scenes to locate in, its own degradations.
-TEST_F(EngineTest, ReadsSyntheticPlatesAndNeverAutoFromOneFrame) {
+TEST_F(EngineTest, ReadsSyntheticPlatesAndNothingWrongIsAuto) {
   int exact = 0, total = 0;
   for (uint32_t seed = 70; seed < 82; ++seed) {
     PlateSpec spec;
@@ -190,7 +196,11 @@ TEST_F(EngineTest, ReadsSyntheticPlatesAndNeverAutoFromOneFrame) {
     ASSERT_TRUE(r.ok()) << r.status();
     ++total;
     if (!r->plates.empty()) exact += r->plates[0].text == img.truth;
-    for (const PlateRead& p : r->plates) EXPECT_FALSE(p.auto_ok) << p.text;
+    for (const PlateRead& p : r->plates) {
+      if (p.auto_ok) {
+        EXPECT_EQ(p.text, img.truth);
+      }
+    }
   }
   std::printf("synthetic plates: %d/%d exact\n", exact, total);
   EXPECT_GE(exact, total - 2);
@@ -214,6 +224,48 @@ TEST_F(EngineTest, FindsHongKongAndMacauPlatesInAScene) {
   }
   std::printf("Hong Kong / Macau plates in scenes: %d/%d exact\n", exact, found);
   EXPECT_GE(exact, 3);
+}
+
+TEST(PlateReadKindOf, EveryKindOfPlate) {
+  const std::pair<const char*, PlateReadKind> cases[] = {
+      {"粤B12345", PlateReadKind::kMainland},   {"沪AF71017", PlateReadKind::kNewEnergy},
+      {"粤B1234挂", PlateReadKind::kTrailer},   {"粤Z1234港", PlateReadKind::kCrossBorder},
+      {"粤Z1234澳", PlateReadKind::kCrossBorder}, {"AB1234", PlateReadKind::kHongKong},
+      {"MA1234", PlateReadKind::kMacau},        {"粤12345B", PlateReadKind::kUnknown},
+  };
+  for (const auto& [text, kind] : cases) EXPECT_EQ(PlateReadKindOf(text), kind) << text;
+  EXPECT_STREQ(PlateReadKindName(PlateReadKind::kHongKong), "hong-kong");
+}
+
+// A cross-border truck carries its mainland plate (粤Z...港) and its Hong Kong plate: both are
+// reported, each with its kind, so that either finds the booking.
+TEST_F(EngineTest, CrossBorderTruckGivesBothPlates) {
+  PlateSpec spec;
+  spec.seed = 5;
+  spec.text = "粤Z3456港";
+  spec.tight_crop = true;
+  SynthImage mainland = synth_->Plate(spec);
+  SynthImage hk;
+  for (uint32_t seed = 600000000;; ++seed) {
+    hk = synth_->TrainingPlate(seed);
+    if (PlateReadKindOf(hk.truth) == PlateReadKind::kHongKong && !hk.double_row) break;
+  }
+  cv::Mat scene(540, 960, CV_8UC3, cv::Scalar(90, 100, 110));
+  auto paste = [&](const cv::Mat& plate, int x) {
+    cv::Mat resized;
+    cv::resize(plate, resized, cv::Size(240, 240 * plate.rows / plate.cols));
+    resized.copyTo(scene(cv::Rect(x, 300, resized.cols, resized.rows)));
+  };
+  paste(mainland.bgr, 80);
+  paste(hk.bgr, 600);
+  absl::StatusOr<VisitReads> r = engine_->ReadVisit({{"front.png", "front", Png(scene)}}, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::map<std::string, PlateReadKind> seen;
+  for (const PlateRead& p : r->plates) seen[p.text] = p.kind;
+  EXPECT_EQ(seen.count(mainland.truth), 1u) << mainland.truth;
+  EXPECT_EQ(seen.count(hk.truth), 1u) << hk.truth;
+  EXPECT_EQ(seen[mainland.truth], PlateReadKind::kCrossBorder);
+  EXPECT_EQ(seen[hk.truth], PlateReadKind::kHongKong);
 }
 
 TEST_F(EngineTest, TwoAgreeingPlateFramesMayOpen) {
@@ -277,6 +329,18 @@ TEST_F(EngineTest, RejectsOversizedFrames) {
   EXPECT_NE(r.status().message().find("wide.png"), std::string::npos);
 }
 
+// Issue 14: a small PNG declaring 12,000 x 12,000 pixels used to be decoded in full (+400 MiB)
+// before the pixel limit refused it. The header alone must refuse it: this one holds no pixel
+// data at all, so a decoder would call it broken instead of too large.
+TEST_F(EngineTest, FrameDeclaringTooManyPixelsIsRefusedFromItsHeaderBeforeDecoding) {
+  std::string bomb("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\x2e\xe0\0\0\x2e\xe0\x08\x02\0\0\0", 29);
+  absl::StatusOr<VisitReads> r = engine_->ReadVisit({{"bomb.png", "", bomb}}, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("bomb.png"), std::string::npos) << r.status();
+  EXPECT_NE(r.status().message().find("12000x12000 pixels"), std::string::npos) << r.status();
+}
+
 TEST_F(EngineTest, BlankFrameReadsNothingConfidently) {
   absl::StatusOr<VisitReads> r =
       engine_->ReadVisit({{"blank.png", "", Png(cv::Mat(540, 960, CV_8UC3, cv::Scalar(120, 60, 20)))}}, {});
@@ -285,17 +349,92 @@ TEST_F(EngineTest, BlankFrameReadsNothingConfidently) {
   for (const PlateRead& p : r->plates) EXPECT_FALSE(p.auto_ok);
 }
 
-TEST_F(EngineTest, ExpectationSettlesAndSaysSo) {
-  // A damaged check digit: the read fails or is uncertain; the appointment settles it.
-  ContainerSpec spec = Spec(51, ContainerLayout::kOneLine);
-  SynthImage img = synth_->Container(spec);
-  absl::StatusOr<VisitReads> r =
-      engine_->ReadVisit({{"e.png", "", Png(img.bgr)}}, {{img.truth}, {}});
-  ASSERT_TRUE(r.ok());
-  const ContainerRead* c = Find(*r, img.truth);
-  ASSERT_NE(c, nullptr);
-  EXPECT_TRUE(c->check_digit_ok);
-  EXPECT_GE(c->confidence, 0.9);
+// The check digit's letter values of A..Z (multiples of 11 skipped), for making impostors.
+int LetterValue(char c) {
+  int v = 10;
+  for (char l = 'A'; l < c; ++l) {
+    ++v;
+    if (v % 11 == 0) ++v;
+  }
+  return v;
+}
+
+// Issue 12: a truck showing a box one character off the booked one (and still check-digit
+// valid) must never be settled to the booking.
+TEST_F(EngineTest, ContainerImpostorIsNeverSettledToTheBooking) {
+  int checked = 0;
+  for (uint32_t seed = 51; seed < 54; ++seed) {
+    SynthImage img = synth_->Container(Spec(seed, ContainerLayout::kOneLine));
+    // Booked: the same number with one owner letter 11 letter values away (M for C, W for M),
+    // which keeps the check digit valid; or a serial digit changed and the check digit redone.
+    std::vector<std::string> impostors;
+    for (int i = 0; i < 3; ++i) {
+      for (char l = 'A'; l <= 'Z'; ++l) {
+        if (std::abs(LetterValue(l) - LetterValue(img.truth[i])) != 11) continue;
+        std::string n = img.truth;
+        n[i] = l;
+        if (common::ValidateContainerNumber(n).ok()) impostors.push_back(n);
+      }
+    }
+    std::string serial = img.truth.substr(0, 10);
+    serial[7] = serial[7] == '9' ? '0' : static_cast<char>(serial[7] + 1);
+    for (char d = '0'; d <= '9'; ++d) {
+      if (common::ValidateContainerNumber(serial + d).ok()) impostors.push_back(serial + d);
+    }
+    absl::StatusOr<VisitReads> plain = engine_->ReadVisit({{"e.png", "", Png(img.bgr)}}, {});
+    ASSERT_TRUE(plain.ok());
+    const ContainerRead* read = Find(*plain, img.truth);
+    if (read == nullptr || read->confidence < 0.5) continue;  // only clear reads are impostor tests
+    for (const std::string& booked : impostors) {
+      ++checked;
+      absl::StatusOr<VisitReads> r =
+          engine_->ReadVisit({{"e.png", "", Png(img.bgr)}}, {{booked}, {}});
+      ASSERT_TRUE(r.ok());
+      EXPECT_EQ(Find(*r, booked), nullptr) << img.truth << " settled to " << booked;
+      const ContainerRead* c = Find(*r, img.truth);
+      ASSERT_NE(c, nullptr) << img.truth;
+      EXPECT_FALSE(c->settled_by_expectation);
+      EXPECT_NEAR(c->confidence, read->confidence, 1e-9) << "an appointment never changes a confidence";
+    }
+  }
+  EXPECT_GE(checked, 3);
+}
+
+// Issue 12: a plate one character off the booked plate must never be settled to it.
+TEST_F(EngineTest, PlateImpostorOneCharacterOffIsNeverSettled) {
+  int checked = 0;
+  for (uint32_t seed = 70; seed < 78; ++seed) {
+    PlateSpec spec;
+    spec.seed = seed;
+    spec.tight_crop = seed % 2 == 0;
+    spec.plate_width = 240;
+    SynthImage img = synth_->Plate(spec);
+    absl::StatusOr<VisitReads> plain = engine_->ReadVisit({{"p.png", "front", Png(img.bgr)}}, {});
+    ASSERT_TRUE(plain.ok());
+    if (plain->plates.empty() || plain->plates[0].text != img.truth) continue;
+    std::vector<std::string> chars = common::SplitCodePoints(img.truth);
+    std::vector<std::string> impostors;
+    for (size_t i : {size_t{0}, size_t{3}, chars.size() - 1}) {
+      std::vector<std::string> c = chars;
+      c[i] = i == 0 ? (c[0] == "皖" ? "赣" : "皖") : (c[i] == "8" ? "3" : "8");
+      std::string t;
+      for (const std::string& x : c) t += x;
+      if (common::IsValidPlate(t) && t != img.truth) impostors.push_back(t);
+    }
+    for (const std::string& booked : impostors) {
+      ++checked;
+      absl::StatusOr<VisitReads> r =
+          engine_->ReadVisit({{"p.png", "front", Png(img.bgr)}}, {{}, {booked}});
+      ASSERT_TRUE(r.ok());
+      ASSERT_FALSE(r->plates.empty());
+      EXPECT_EQ(r->plates[0].text, img.truth) << "booked " << booked;
+      for (const PlateRead& p : r->plates) {
+        EXPECT_NE(p.text, booked) << "settled " << img.truth << " to " << booked;
+        EXPECT_FALSE(p.settled_by_expectation);
+      }
+    }
+  }
+  EXPECT_GE(checked, 10);
 }
 
 TEST_F(EngineTest, ConcurrentVisits) {
@@ -360,6 +499,29 @@ TEST_F(EngineTest, DevSetPlatesFloor) {
   }
   std::printf("dev plates: %d/%d exact\n", exact, total);
   EXPECT_GE(exact * 100, total * kDevPlatesFloorPercent) << exact << "/" << total;
+  EXPECT_EQ(wrong_auto, 0);
+}
+
+// The held-out part of ../shared/datasets/plates-train (dev_set.h's fixed split, never trained
+// or calibrated on), every fourth row to keep the test short: a floor under the bench figure
+// (`ocr_eval --plates-train held-out`), and no wrong auto read.
+TEST_F(EngineTest, PlatesTrainHeldOutFloor) {
+  const std::filesystem::path dir = SharedDataset("plates-train");
+  const std::vector<LabelledPlate> plates = ReadLabelledPlates(dir);
+  if (plates.empty()) GTEST_SKIP() << "no " << dir;
+  const std::vector<PlateSplit> split = SplitLabelledPlates(plates);
+  int total = 0, exact = 0, wrong_auto = 0, held_out = 0;
+  for (size_t i = 0; i < plates.size(); ++i) {
+    if (split[i] != PlateSplit::kHeldOut || held_out++ % 4 != 0) continue;
+    absl::StatusOr<VisitReads> r =
+        engine_->ReadVisit({{plates[i].file, "", ReadFileBytes(dir / plates[i].file)}}, {});
+    ASSERT_TRUE(r.ok()) << plates[i].file << ": " << r.status();
+    ++total;
+    if (!r->plates.empty()) exact += r->plates[0].text == plates[i].text;
+    for (const PlateRead& p : r->plates) wrong_auto += p.auto_ok && p.text != plates[i].text;
+  }
+  std::printf("plates-train held-out (every fourth): %d/%d exact\n", exact, total);
+  EXPECT_GE(exact * 100, total * kPlatesTrainHeldOutFloorPercent) << exact << "/" << total;
   EXPECT_EQ(wrong_auto, 0);
 }
 

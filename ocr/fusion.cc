@@ -4,6 +4,9 @@
 #include <map>
 #include <numeric>
 
+#include "absl/strings/str_format.h"
+#include "common/plate_text.h"
+
 namespace yardgate::ocr {
 namespace {
 
@@ -35,8 +38,48 @@ int CodePointDistance(const std::string& a, const std::string& b) {
   return d;
 }
 
+double ProbabilityOf(const CharAlternatives& alternatives, const std::string& ch) {
+  for (const auto& [c, p] : alternatives) {
+    if (c == ch) return p;
+  }
+  return 0;
+}
+
+std::optional<Settlement> JudgeSettlement(const std::string& read, const std::string& expected,
+                                          const std::vector<CharAlternatives>& positions,
+                                          int max_differing) {
+  const std::vector<std::string> r = common::SplitCodePoints(read);
+  const std::vector<std::string> e = common::SplitCodePoints(expected);
+  if (r.size() != e.size() || positions.size() != r.size()) return std::nullopt;
+  Settlement s;
+  double rest_least = 1;
+  for (size_t i = 0; i < r.size(); ++i) {
+    const double pr = ProbabilityOf(positions[i], r[i]);
+    if (r[i] == e[i]) {
+      if (pr < kSettleSureAtLeast) return std::nullopt;  // the rest of the read must be sure
+      rest_least = std::min(rest_least, pr);
+      continue;
+    }
+    const double pe = ProbabilityOf(positions[i], e[i]);
+    if (pr >= kSettleUnsureBelow || pe < kSettleExpectedAtLeast) return std::nullopt;
+    s.characters.push_back({static_cast<int>(i), r[i], e[i], pr, pe});
+  }
+  if (s.characters.empty() || static_cast<int>(s.characters.size()) > max_differing) {
+    return std::nullopt;
+  }
+  for (const SettledCharacter& c : s.characters) {
+    absl::StrAppendFormat(&s.reason, "position %d: read '%s' at %.2f, expected '%s' at %.2f; ",
+                          c.position + 1, c.read, c.read_probability, c.expected,
+                          c.expected_probability);
+  }
+  absl::StrAppendFormat(&s.reason,
+                        "the recogniser was unsure there and offered the expected character, "
+                        "and read every other character at %.2f or more",
+                        rest_least);
+  return s;
+}
+
 std::vector<Fused> FuseObservations(const std::vector<Observation>& observations,
-                                    const std::vector<std::string>& expected,
                                     const FusionOptions& options) {
   const size_t n = observations.size();
   // Cluster: union of reads at most two characters apart.
@@ -63,8 +106,9 @@ std::vector<Fused> FuseObservations(const std::vector<Observation>& observations
     for (size_t m : members) {
       auto it = best_of_frame.find(observations[m].frame);
       if (it == best_of_frame.end() ||
-          observations[m].confidence > observations[it->second].confidence ||
-          (observations[m].valid && !observations[it->second].valid)) {
+          (observations[m].valid && !observations[it->second].valid) ||
+          (observations[m].valid == observations[it->second].valid &&
+           observations[m].confidence > observations[it->second].confidence)) {
         best_of_frame[observations[m].frame] = m;
       }
     }
@@ -86,54 +130,98 @@ std::vector<Fused> FuseObservations(const std::vector<Observation>& observations
         winner = text;
       }
     }
+    // How much the frames believe `text`: each frame's confidence in it (its own read, or
+    // what its recogniser gave `text` when it may be settled to it), combined as independent
+    // witnesses and scaled by the share of the frames' weight behind it.
+    auto belief = [&](const std::string& text, const Settlement** settlement, int* agreeing,
+                      bool* blind) {
+      double miss = 1, agree = 0, disagree = 0, best_option = -1;
+      *agreeing = 0;
+      *blind = false;
+      for (size_t m : reads) {
+        const Observation& o = observations[m];
+        double c = -1;
+        if (o.text == text) {
+          c = o.confidence;
+          *blind = *blind || o.check_blind;
+        } else {
+          for (const SettleOption& s : o.settle_to) {
+            if (s.expected != text) continue;
+            c = s.confidence;
+            if (settlement != nullptr && c > best_option) {
+              best_option = c;
+              *settlement = &s.settlement;
+            }
+          }
+        }
+        if (c < 0) {
+          disagree += std::max(o.confidence, 0.3);
+          continue;
+        }
+        c = std::min(c, options.max_single_frame);
+        ++*agreeing;
+        miss *= 1 - c;
+        agree += c;
+      }
+      return (1 - miss) * (agree / std::max(1e-9, agree + disagree));
+    };
     Fused f;
     f.text = winner;
     f.valid = valid[winner];
-    double miss = 1, agree = 0, disagree = 0, best_mean = 0;
+    int agreeing = 0;
+    bool blind = false;
+    f.confidence = belief(winner, nullptr, &agreeing, &blind);
+    if (!f.valid) f.confidence = std::min(0.3, f.confidence);
+    f.check_blind = blind && agreeing < 2;
+    // Settle to an expected text only where some frame allows it and no frame read another
+    // valid text with confidence.
+    if (f.valid && f.confidence >= options.confident_other) {
+      // The elected read is itself confident: nothing to settle.
+    } else {
+      std::vector<std::string> candidates;
+      for (size_t m : reads) {
+        for (const SettleOption& s : observations[m].settle_to) {
+          if (std::find(candidates.begin(), candidates.end(), s.expected) == candidates.end()) {
+            candidates.push_back(s.expected);
+          }
+        }
+      }
+      double best_settled = -1;
+      for (const std::string& e : candidates) {
+        const bool contradicted = std::any_of(reads.begin(), reads.end(), [&](size_t m) {
+          const Observation& o = observations[m];
+          return o.valid && o.text != e && o.confidence >= options.confident_other;
+        });
+        if (contradicted) continue;
+        const Settlement* settlement = nullptr;
+        int settled_agreeing = 0;
+        bool settled_blind = false;
+        const double c = belief(e, &settlement, &settled_agreeing, &settled_blind);
+        if (settlement == nullptr || c <= best_settled) continue;
+        best_settled = c;
+        f.text = e;
+        f.valid = true;
+        f.settlement = *settlement;
+        f.confidence = c;
+        f.check_blind = settled_blind && settled_agreeing < 2;
+      }
+    }
     std::map<std::string, int> attr_votes;
     for (size_t m : reads) {
       const Observation& o = observations[m];
-      if (o.text == winner) {
-        const double c = std::min(o.confidence, options.max_single_frame);
-        miss *= 1 - c;
-        agree += c;
-        best_mean = std::max(best_mean, o.ocr_mean);
-        if (!o.attribute.empty()) ++attr_votes[o.attribute];
-      } else {
-        disagree += std::max(o.confidence, 0.3);
-      }
+      if (o.text == f.text && !o.attribute.empty()) ++attr_votes[o.attribute];
       f.frames.push_back(o.evidence);
     }
-    f.confidence = f.valid ? (1 - miss) * (agree / std::max(1e-9, agree + disagree)) : std::min(0.3, 1 - miss);
+    if (attr_votes.empty()) {
+      for (size_t m : reads) {
+        if (!observations[m].attribute.empty()) ++attr_votes[observations[m].attribute];
+      }
+    }
     int top_votes = 0;
     for (auto& [a, v] : attr_votes) {
       if (v > top_votes) {
         top_votes = v;
         f.attribute = a;
-      }
-    }
-    // Expectations: a valid winner that matches is corroborated; a read one character away
-    // from an expected, well-formed text is settled by it.
-    for (const std::string& e : expected) {
-      if (e == winner && f.valid) {
-        f.confidence = 1 - (1 - f.confidence) * 0.5;
-        break;
-      }
-      if (options.is_valid != nullptr && !options.is_valid(e)) continue;
-      bool near = false;
-      double near_mean = 0;
-      for (size_t m : reads) {
-        if (CodePointDistance(observations[m].text, e) == 1) {
-          near = true;
-          near_mean = std::max(near_mean, observations[m].ocr_mean);
-        }
-      }
-      if (near && (!f.valid || CodePointDistance(winner, e) == 1)) {
-        f.text = e;
-        f.valid = true;
-        f.settled_by_expectation = true;
-        f.confidence = std::min(0.95, 0.55 + 0.4 * near_mean);
-        break;
       }
     }
     out.push_back(std::move(f));
@@ -154,6 +242,39 @@ std::vector<Fused> FuseObservations(const std::vector<Observation>& observations
     }
   }
   return kept;
+}
+
+bool PhantomOf(const ContainerRead& weak, const ContainerRead& strong) {
+  if (!weak.check_digit_ok || !strong.check_digit_ok) return false;
+  if (weak.confidence >= strong.confidence) return false;
+  // Two boxes of one shipper may carry serials a digit or two apart: only a weak read is
+  // taken for a misread of the other.
+  if (CodePointDistance(weak.number, strong.number) <= 3 && weak.confidence < 0.5) return true;
+  if (weak.confidence < strong.confidence / 3) return true;
+  for (const Evidence& a : weak.frames) {
+    for (const Evidence& b : strong.frames) {
+      if (a.image != b.image) continue;
+      const bool apart = a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y;
+      if (!apart) return true;
+    }
+  }
+  return false;
+}
+
+std::vector<ContainerRead> WithoutPhantomBoxes(std::vector<ContainerRead> reads, int max_boxes) {
+  std::vector<ContainerRead> boxes;
+  for (ContainerRead& c : reads) {
+    const bool phantom = std::any_of(boxes.begin(), boxes.end(),
+                                     [&](const ContainerRead& b) { return PhantomOf(c, b); });
+    if (!phantom) boxes.push_back(std::move(c));
+  }
+  int valid = 0;
+  std::vector<ContainerRead> out;
+  for (ContainerRead& c : boxes) {
+    if (c.check_digit_ok && valid++ >= max_boxes) continue;
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 }  // namespace yardgate::ocr

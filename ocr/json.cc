@@ -16,9 +16,25 @@ std::string FramesToJson(const std::vector<Evidence>& frames) {
     if (i > 0) out += ",";
     absl::StrAppend(&out, "{\"image\":", common::JsonString(e.image), ",\"box\":[", e.x, ",", e.y, ",",
                     e.w, ",", e.h, "],\"raw\":", common::JsonString(e.raw),
-                    ",\"confidence\":", Number(e.confidence), "}");
+                    ",\"confidence\":", Number(e.confidence), ",\"score\":", Number(e.score), "}");
   }
   return out + "]";
+}
+
+std::string SettlementToJson(const Settlement& s) {
+  if (s.empty()) return "null";
+  std::string out = "{\"characters\":[";
+  for (size_t i = 0; i < s.characters.size(); ++i) {
+    const SettledCharacter& c = s.characters[i];
+    if (i > 0) out += ",";
+    absl::StrAppend(&out, "{\"position\":", c.position, ",\"read\":", common::JsonString(c.read),
+                    ",\"expected\":", common::JsonString(c.expected),
+                    ",\"read_probability\":", Number(c.read_probability),
+                    ",\"expected_probability\":", Number(c.expected_probability), "}");
+  }
+  absl::StrAppend(&out, "],\"reason\":", common::JsonString(s.reason),
+                  ",\"sure\":", s.sure ? "true" : "false", "}");
+  return out;
 }
 
 }  // namespace
@@ -33,7 +49,8 @@ std::string VisitReadsToJson(const VisitReads& reads) {
                     ",\"confidence\":", Number(c.confidence),
                     ",\"auto\":", c.auto_ok ? "true" : "false",
                     ",\"check_digit_ok\":", c.check_digit_ok ? "true" : "false",
-                    ",\"settled_by_expectation\":", c.settled_by_expectation ? "true" : "false",
+                    ",\"check_digit_blind\":", c.check_digit_blind ? "true" : "false",
+                    ",\"settlement\":", SettlementToJson(c.settlement),
                     ",\"frames\":", FramesToJson(c.frames), "}");
   }
   out += "],\"plates\":[";
@@ -41,9 +58,10 @@ std::string VisitReadsToJson(const VisitReads& reads) {
     const PlateRead& p = reads.plates[i];
     if (i > 0) out += ",";
     absl::StrAppend(&out, "{\"text\":", common::JsonString(p.text),
+                    ",\"kind\":", common::JsonString(PlateReadKindName(p.kind)),
                     ",\"confidence\":", Number(p.confidence),
                     ",\"auto\":", p.auto_ok ? "true" : "false",
-                    ",\"settled_by_expectation\":", p.settled_by_expectation ? "true" : "false",
+                    ",\"settlement\":", SettlementToJson(p.settlement),
                     ",\"frames\":", FramesToJson(p.frames), "}");
   }
   absl::StrAppend(&out, "],\"elapsed_ms\":", absl::StrFormat("%.1f", reads.elapsed_ms), "}");

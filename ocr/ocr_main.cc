@@ -4,7 +4,9 @@
 //   yardgate-ocr --each [options] IMAGE...  one JSON object per image, one line each
 //
 // Options:
-//   --auto-threshold X     confidence at or above which a read is "auto" (default 0.9)
+//   --auto-threshold X     plate confidence at or above which a plate read is "auto"
+//                          (default kDefaultAutoThreshold, engine.h)
+//   --container-auto-threshold X   the same for container reads
 //   --threads N            frames read in parallel (default 2)
 //   --debug-dir DIR        write intermediate crops and binarisations to DIR
 //   --plate-model FILE     the plate recogniser (default: models/plate_net.pt, see README)
@@ -27,7 +29,7 @@
 namespace {
 
 int Usage() {
-  std::cerr << "usage: yardgate-ocr [--each] [--auto-threshold X] [--threads N] "
+  std::cerr << "usage: yardgate-ocr [--each] [--auto-threshold X] [--container-auto-threshold X] [--threads N] "
                "[--debug-dir DIR] [--budget-ms MS] [--expect-container N]... [--expect-plate P]... "
                "[--no-plates] [--no-containers] [--tessdata DIR] [--plate-model FILE] IMAGE...\n";
   return 2;
@@ -66,6 +68,8 @@ int main(int argc, char** argv) {
       each = true;
     } else if (a == "--auto-threshold") {
       options.auto_threshold = std::atof(value("--auto-threshold"));
+    } else if (a == "--container-auto-threshold") {
+      options.container_auto_threshold = std::atof(value("--container-auto-threshold"));
     } else if (a == "--threads") {
       options.threads = std::atoi(value("--threads"));
     } else if (a == "--budget-ms") {

@@ -87,8 +87,11 @@ std::vector<Candidate> Locate(const cv::Mat& bgr) {
   std::vector<Candidate> out;
   const double aspect = static_cast<double>(bgr.cols) / bgr.rows;
   // Down to 1.3:1 a small image may be a double-row plate cut out with loose margins; below
-  // 1.6:1 it may as well be a small scene, so the locator looks at it too.
-  if (bgr.cols <= 400 && aspect > 1.3 && aspect < 6) {
+  // 1.6:1 it may as well be a small scene, so the locator looks at it too. An image of 2.2:1
+  // or longer is no camera's scene, so a large one is a plate crop too (LPR cameras and crop
+  // tools hand out plates over 1,000 pixels wide).
+  const bool plate_shaped = aspect >= 2.2 && aspect < 6 && bgr.cols <= 1280;
+  if ((bgr.cols <= 400 && aspect > 1.3 && aspect < 6) || plate_shaped) {
     Candidate c;
     c.box = cv::Rect(0, 0, bgr.cols, bgr.rows);
     c.rect = cv::RotatedRect(cv::Point2f(bgr.cols / 2.0f, bgr.rows / 2.0f),
@@ -96,7 +99,7 @@ std::vector<Candidate> Locate(const cv::Mat& bgr) {
     c.tight = true;
     c.score = std::numeric_limits<double>::max();
     out.push_back(c);
-    if (aspect >= 1.6) return out;
+    if (aspect >= 1.6) return out;  // 2.2:1 and longer always
   }
   // Work on a copy no wider than 1280 pixels.
   const double scale = std::min(1.0, 1280.0 / bgr.cols);
@@ -201,6 +204,23 @@ cv::Mat Rectify(const cv::Mat& bgr, const Candidate& c, double grow) {
   return crop.rowRange(top, bottom).clone();
 }
 
+// The share of the crops whose likeliest valid plate reading is `text`.
+double CropAgreement(const std::vector<const std::vector<PlateNet::Reading>*>& per_crop,
+                     const std::string& text) {
+  if (per_crop.empty()) return 0;
+  int agree = 0;
+  for (const std::vector<PlateNet::Reading>* readings : per_crop) {
+    const PlateNet::Reading* top = nullptr;
+    for (const PlateNet::Reading& r : *readings) {
+      if (common::IsValidPlate(r.text) && (top == nullptr || r.probability > top->probability)) {
+        top = &r;
+      }
+    }
+    agree += top != nullptr && top->text == text;
+  }
+  return static_cast<double>(agree) / per_crop.size();
+}
+
 // The recogniser's readings of one candidate under several crops, as a frame plate.
 //
 // Which plate: each crop's readings that are plates are weighed against each other (the
@@ -248,16 +268,20 @@ FramePlate Judge(const std::vector<const std::vector<PlateNet::Reading>*>& per_c
   p.valid = !share.empty();
   p.text = p.valid ? likeliest(share) : p.raw;
   p.probability = std::clamp(mean[p.text], 0.0, 1.0);
-  // One frame of one recogniser is never enough to open the barrier on a plate: a single
-  // frame stays below 0.85, so only agreeing frames (or an appointment) reach auto.
-  p.confidence = p.valid ? std::clamp(0.3 + 0.55 * (p.probability - 0.5) / 0.5, 0.0, 0.85)
-                         : std::min(0.3, 0.3 * p.probability);
+  for (const auto& [text, probability] : mean) p.alternatives.push_back({text, probability});
+  std::sort(p.alternatives.begin(), p.alternatives.end(),
+            [](const PlateNet::Reading& a, const PlateNet::Reading& b) {
+              return a.probability > b.probability;
+            });
+  if (p.alternatives.size() > kMaxAlternatives) p.alternatives.resize(kMaxAlternatives);
+  p.crop_agreement = CropAgreement(per_crop, p.text);
+  p.score = p.valid ? PlateScore(p.probability, p.crop_agreement) : 0;
   return p;
 }
 
 bool Better(const FramePlate& a, const FramePlate& b) {
   if (a.valid != b.valid) return a.valid;
-  return a.confidence > b.confidence;
+  return a.score > b.score;
 }
 
 // Two readings of one candidate: a double-row plate read as one row gives its bottom row
@@ -268,6 +292,53 @@ bool ReadsMore(const FramePlate& a, const FramePlate& b) {
 }
 
 }  // namespace
+
+double PlateScore(double probability, double crop_agreement) {
+  return std::clamp(probability, 0.0, 1.0) * (0.5 + 0.5 * std::clamp(crop_agreement, 0.0, 1.0));
+}
+
+std::vector<std::vector<std::pair<std::string, double>>> PlateCharAlternatives(
+    const FramePlate& plate, const std::string& text) {
+  const std::vector<std::string> chars = common::SplitCodePoints(text);
+  std::vector<std::map<std::string, double>> mass(chars.size());
+  double total = 0;
+  for (const PlateNet::Reading& r : plate.alternatives) {
+    total += r.probability;
+    const std::vector<std::string> rc = common::SplitCodePoints(r.text);
+    if (rc.size() != chars.size()) continue;
+    for (size_t i = 0; i < rc.size(); ++i) mass[i][rc[i]] += r.probability;
+  }
+  std::vector<std::vector<std::pair<std::string, double>>> out(chars.size());
+  for (size_t i = 0; i < chars.size(); ++i) {
+    for (const auto& [ch, m] : mass[i]) out[i].emplace_back(ch, total > 0 ? m / total : 0);
+    std::sort(out[i].begin(), out[i].end(),
+              [](const auto& a, const auto& b) { return a.second > b.second; });
+  }
+  return out;
+}
+
+double PlateScoreOf(const FramePlate& plate, const std::string& text) {
+  if (text == plate.text) return plate.score;
+  for (const PlateNet::Reading& r : plate.alternatives) {
+    // Had the crops favoured `text`, the frame would have read it: none did, so no agreement.
+    if (r.text == text) return PlateScore(r.probability, 0);
+  }
+  const std::vector<std::string> a = common::SplitCodePoints(plate.text);
+  const std::vector<std::string> b = common::SplitCodePoints(text);
+  if (a.size() != b.size()) return 0;
+  const auto positions = PlateCharAlternatives(plate, plate.text);
+  double p = plate.probability;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] == b[i]) continue;
+    double pa = 0, pb = 0;
+    for (const auto& [ch, m] : positions[i]) {
+      if (ch == a[i]) pa = m;
+      if (ch == b[i]) pb = m;
+    }
+    p *= pa > 0 ? std::min(1.0, pb / pa) : 0;
+  }
+  return PlateScore(p, 0);
+}
 
 std::vector<FramePlate> ReadPlates(const cv::Mat& bgr, const PlateNet& net,
                                    const PlateReaderOptions& options) {
@@ -345,8 +416,20 @@ std::vector<FramePlate> ReadPlates(const cv::Mat& bgr, const PlateNet& net,
       *same = std::move(p);
     }
   }
-  std::stable_sort(out.begin(), out.end(), Better);
-  return out;
+  std::vector<FramePlate> whole = WithoutTails(std::move(out));
+  std::stable_sort(whole.begin(), whole.end(), Better);
+  return whole;
+}
+
+std::vector<FramePlate> WithoutTails(std::vector<FramePlate> plates) {
+  std::vector<FramePlate> whole;
+  for (const FramePlate& p : plates) {
+    const bool tail = std::any_of(plates.begin(), plates.end(), [&](const FramePlate& q) {
+      return ReadsMore(q, p) && (q.box & p.box).area() > 0;
+    });
+    if (!tail) whole.push_back(p);
+  }
+  return whole;
 }
 
 }  // namespace yardgate::ocr
