@@ -38,19 +38,16 @@ class ReasonList {
   std::vector<Reason> reasons_;
 };
 
-void CheckRead(const FieldRead& read, const char* what, const DecisionPolicy& policy, ReasonList& reasons) {
-  if (read.confidence < policy.auto_threshold) {
+void CheckRead(const FieldRead& read, const char* what, double threshold, ReasonList& reasons) {
+  if (read.confidence < threshold) {
     reasons.Add(ReasonCode::kLowConfidence, read.text,
-                absl::StrFormat("%s read '%s' has confidence %.2f, below the auto threshold %.2f",
-                                what, read.text, read.confidence, policy.auto_threshold));
+                absl::StrFormat("%s read '%s' has confidence %.4f, below the auto threshold %.4f", what, read.text,
+                                read.confidence, threshold));
   }
-  // An expectation may fill in doubt but never stands in for evidence: a read the recogniser
-  // settled to the appointment opens only where it rated the settled characters itself.
-  if (read.settled && !read.settled_sure) {
-    reasons.Add(ReasonCode::kLowConfidence, read.text,
-                absl::StrCat(what, " read '", read.text, "' was completed from the appointment where the ",
-                             "recogniser was unsure", read.settled_detail.empty() ? "" : ": ",
-                             read.settled_detail));
+  // An expectation may fill in doubt but never stands in for evidence, and a look-alike the check
+  // digit cannot catch needs a second witness: the recogniser says when a read may not act alone.
+  if (!read.doubt.empty()) {
+    reasons.Add(ReasonCode::kLowConfidence, read.text, absl::StrCat(what, " read '", read.text, "': ", read.doubt));
   }
 }
 
@@ -245,7 +242,7 @@ DecisionOutcome Decide(const DecisionInput& input, const DecisionPolicy& policy)
   for (size_t i = 0; i < input.containers.size(); ++i) {
     const absl::Status valid = common::ValidateContainerNumber(read_numbers[i]);
     if (!valid.ok()) reasons.Add(ReasonCode::kCheckDigitFailed, read_numbers[i], std::string(valid.message()));
-    CheckRead(input.containers[i], "container", policy, reasons);
+    CheckRead(input.containers[i], "container", policy.container_auto_threshold, reasons);
   }
 
   const Appointment* chosen = ChooseAppointment(input, plates, read_numbers, &outcome.matched_plate);
@@ -255,7 +252,7 @@ DecisionOutcome Decide(const DecisionInput& input, const DecisionPolicy& policy)
     reasons.Add(ReasonCode::kNoPlate, "", "no licence plate was read or given");
   } else {
     for (const FieldRead& p : input.plates) {
-      if (common::NormalizePlate(p.text) == plate) CheckRead(p, "plate", policy, reasons);
+      if (common::NormalizePlate(p.text) == plate) CheckRead(p, "plate", policy.auto_threshold, reasons);
     }
   }
 

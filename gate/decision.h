@@ -53,8 +53,11 @@ struct SealView {
 
 // Thresholds and rules; they live in the server's config and reload without a restart.
 struct DecisionPolicy {
-  // A read below this confidence is TROUBLE (LOW_CONFIDENCE).
-  double auto_threshold = 0.90;
+  // A plate read below this confidence is TROUBLE (LOW_CONFIDENCE). Confidence is the probability
+  // that the text is exactly right; "auto" must be at least 99.9 % precise.
+  double auto_threshold = 0.999;
+  // The same for container numbers (whose check digit catches most misreads on its own).
+  double container_auto_threshold = 0.90;
   // Customs release required for every container, not only those the appointment marks.
   bool require_customs_release = false;
   // Share of visits sent to inspection by the risk draw, per company; `default_inspection_ratio`

@@ -17,7 +17,7 @@ class DecisionTest : public ::testing::Test {
     input_.visit_id = "V1";
     input_.direction = Direction::kIn;
     input_.now = kNow;
-    input_.plates.push_back(Read("粤B12345", 0.99));
+    input_.plates.push_back(Read("粤B12345", 0.9995));
     input_.containers.push_back(Read("CSQU3054383", 0.98));
     input_.appointments.push_back(appointment_);
   }
@@ -246,7 +246,7 @@ TEST_F(DecisionTest, AFreeBookingWinsOverAUsedOneOfTheSamePlate) {
 
 TEST_F(DecisionTest, EitherPlateOfACrossBorderTruckFindsTheBooking) {
   input_.appointments[0].second_plate = "LV1234";
-  input_.plates = {Read("LV1234", 0.97)};
+  input_.plates = {Read("LV1234", 0.9995)};
   const DecisionOutcome out = Decide(input_, policy_);
   EXPECT_EQ(out.verdict, Verdict::kOpen);
   EXPECT_EQ(out.matched_plate, "LV1234");
@@ -254,9 +254,11 @@ TEST_F(DecisionTest, EitherPlateOfACrossBorderTruckFindsTheBooking) {
 
 TEST_F(DecisionTest, AReadSettledFromTheAppointmentWhereTheRecogniserWasUnsureDoesNotOpen) {
   input_.plates[0].settled = true;
-  input_.plates[0].settled_sure = false;
-  EXPECT_EQ(Codes(Decide(input_, policy_)), std::vector<ReasonCode>{ReasonCode::kLowConfidence});
-  input_.plates[0].settled_sure = true;
+  input_.plates[0].doubt = "position 3: the recogniser gave the booked 'B' 0.04";
+  const DecisionOutcome out = Decide(input_, policy_);
+  EXPECT_EQ(Codes(out), std::vector<ReasonCode>{ReasonCode::kLowConfidence});
+  EXPECT_NE(out.reasons[0].detail.find("0.04"), std::string::npos);
+  input_.plates[0].doubt.clear();  // a settlement the recogniser itself is sure of
   EXPECT_EQ(Decide(input_, policy_).verdict, Verdict::kOpen);
 }
 

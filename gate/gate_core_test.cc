@@ -88,7 +88,7 @@ class GateCoreTest : public ::testing::Test {
     ASSERT_TRUE(CommitAndWait(*store_, std::move(change.writes)).ok());
   }
 
-  static FieldRead Read(const std::string& text, double confidence = 0.99) {
+  static FieldRead Read(const std::string& text, double confidence = 0.9995) {
     FieldRead r;
     r.text = text;
     r.confidence = confidence;
@@ -112,7 +112,7 @@ class GateCoreTest : public ::testing::Test {
   }
 
   Visit Arrive(const std::string& lane, const std::string& plate, const std::vector<std::string>& boxes,
-               double confidence = 0.99) {
+               double confidence = 0.9995) {
     Arrival arrival;
     arrival.lane_id = lane;
     if (!plate.empty()) arrival.plates.push_back(Read(plate, confidence));

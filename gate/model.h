@@ -97,11 +97,13 @@ struct FieldRead {
   double confidence = 0;  // [0, 1]: the probability that `text` is exactly right
   std::string source;     // "lane", "ocr", "clerk"
   bool check_digit_ok = false;  // containers only
-  // The recogniser filled in characters from an expectation (an appointment); `settled_sure`
-  // says whether the recogniser itself rated those characters likely enough to act on.
+  // The recogniser filled in characters from an expectation (an appointment), and said which
+  // and why.
   bool settled = false;
-  bool settled_sure = false;
   std::string settled_detail;
+  // Why the recogniser says this read must not act alone, whatever its confidence (a settlement
+  // it is not sure of, a look-alike the check digit cannot catch seen by one camera); empty: none.
+  std::string doubt;
 
   bool operator==(const FieldRead&) const = default;
 };

@@ -18,9 +18,9 @@ Visit MakeVisit(const std::string& id, const std::string& lane, absl::Time at) {
   v.direction = Direction::kIn;
   v.stage = Stage::kInGate;
   v.arrived_at = at;
-  v.plate = FieldRead{"粤B12345", 0.97, "ocr", false, true, true, "position 3"};
-  v.other_plates.push_back(FieldRead{"LV1234", 0.9, "ocr", false, false, false, ""});
-  v.containers.push_back(FieldRead{"CSQU3054383", 0.95, "ocr", true, false, false, ""});
+  v.plate = FieldRead{"粤B12345", 0.97, "ocr", false, true, "position 3 settled", "unsure of position 3"};
+  v.other_plates.push_back(FieldRead{"LV1234", 0.9, "ocr", false, false, "", ""});
+  v.containers.push_back(FieldRead{"CSQU3054383", 0.95, "ocr", true, false, "", ""});
   v.decision = Verdict::kTrouble;
   v.reasons.push_back({ReasonCode::kLowConfidence, "粤B12345", "unsure"});
   v.appointment_id = "A1";

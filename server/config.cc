@@ -83,11 +83,13 @@ absl::Status SetServer(Config& c, int line, const std::string& key, const std::s
 
 absl::Status SetDecision(Config& c, int line, const std::string& key, const std::string& value) {
   gate::DecisionPolicy& p = c.policy;
-  if (key == "auto_threshold" || key == "default_inspection_ratio") {
+  if (key == "auto_threshold" || key == "container_auto_threshold" || key == "default_inspection_ratio") {
     absl::StatusOr<double> v = ParseDouble(line, key, value);
     if (!v.ok()) return v.status();
     if (*v < 0 || *v > 1) return LineError(line, absl::StrCat(key, " must be within [0, 1]"));
-    (key == "auto_threshold" ? p.auto_threshold : p.default_inspection_ratio) = *v;
+    (key == "auto_threshold"             ? p.auto_threshold
+     : key == "container_auto_threshold" ? p.container_auto_threshold
+                                         : p.default_inspection_ratio) = *v;
   } else if (key == "require_customs_release") {
     absl::StatusOr<bool> v = ParseBool(line, key, value);
     if (!v.ok()) return v.status();

@@ -9,7 +9,7 @@ TEST(ConfigTest, ExampleConfigParses) {
   absl::StatusOr<Config> c = LoadConfig("deploy/yardgate.conf");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->grpc_listen, "127.0.0.1:50051");
-  EXPECT_DOUBLE_EQ(c->policy.auto_threshold, 0.90);
+  EXPECT_DOUBLE_EQ(c->policy.auto_threshold, 0.999);
   ASSERT_EQ(c->lanes.size(), 2u);
   EXPECT_EQ(c->lanes[0].id, "L1");
   EXPECT_EQ(c->lanes[1].direction, gate::Direction::kOut);

@@ -193,7 +193,7 @@ v1::FieldRead FieldReadToWire(const gate::FieldRead& r) {
   out.set_source(r.source);
   out.set_check_digit_ok(r.check_digit_ok);
   out.set_settled(r.settled);
-  out.set_settled_sure(r.settled_sure);
+  out.set_doubt(r.doubt);
   out.set_settled_detail(r.settled_detail);
   return out;
 }
@@ -205,7 +205,7 @@ gate::FieldRead FieldReadFromWire(const v1::FieldRead& r) {
   out.source = r.source();
   out.check_digit_ok = r.check_digit_ok();
   out.settled = r.settled();
-  out.settled_sure = r.settled_sure();
+  out.doubt = r.doubt();
   out.settled_detail = r.settled_detail();
   return out;
 }

@@ -1,7 +1,6 @@
 #include "server/ocr_frame_reader.h"
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/match.h"
 
 namespace yardgate::server {
 
@@ -36,24 +35,45 @@ absl::StatusOr<FrameReads> OcrFrameReader::Read(const std::vector<v1::CameraFram
   return ToFrameReads(*reads);
 }
 
+namespace {
+
+// Why the engine would not let this read act alone although its confidence may clear the
+// threshold: an unsure settlement, or a check-digit-blind look-alike seen by one frame.
+std::string DoubtOf(bool auto_ok, const ocr::Settlement& settlement, bool check_digit_blind) {
+  if (auto_ok) return "";
+  if (!settlement.empty() && !settlement.sure) {
+    return absl::StrCat("completed from the appointment where the recogniser was unsure: ", settlement.reason);
+  }
+  if (check_digit_blind) {
+    return "a look-alike character that the check digit cannot catch (M/W and the like), seen by one camera only";
+  }
+  return "";
+}
+
+template <class Read>
+gate::FieldRead FieldReadOf(const std::string& text, const Read& r, bool check_digit_blind) {
+  gate::FieldRead out;
+  out.text = text;
+  out.confidence = r.confidence;
+  out.source = "ocr";
+  out.settled = !r.settlement.empty();
+  out.settled_detail = r.settlement.reason;
+  out.doubt = DoubtOf(r.auto_ok, r.settlement, check_digit_blind);
+  return out;
+}
+
+}  // namespace
+
 FrameReads ToFrameReads(const ocr::VisitReads& reads) {
   FrameReads out;
   for (const ocr::PlateRead& p : reads.plates) {
-    if (absl::EndsWith(p.text, "挂")) continue;  // the trailer's plate, not the truck's
-    gate::FieldRead plate;
-    plate.text = p.text;
-    plate.confidence = p.confidence;
-    plate.source = "ocr";
-    plate.settled = p.settled_by_expectation;
-    out.plates.push_back(plate);
+    // The trailer's plate is not the truck's; a text that is no plate at all finds nothing.
+    if (p.kind == ocr::PlateReadKind::kTrailer || p.kind == ocr::PlateReadKind::kUnknown) continue;
+    out.plates.push_back(FieldReadOf(p.text, p, false));
   }
   for (const ocr::ContainerRead& c : reads.containers) {
-    gate::FieldRead container;
-    container.text = c.number;
-    container.confidence = c.confidence;
-    container.source = "ocr";
+    gate::FieldRead container = FieldReadOf(c.number, c, c.check_digit_blind);
     container.check_digit_ok = c.check_digit_ok;
-    container.settled = c.settled_by_expectation;
     out.containers.push_back(container);
   }
   return out;

@@ -186,7 +186,9 @@ absl::StatusOr<std::unique_ptr<YardgateServer>> YardgateServer::Start(const Conf
       });
 
   ocr::EngineOptions ocr_options;
+  // The engine's auto_ok and the gate's thresholds are one setting ([decision]).
   ocr_options.auto_threshold = config.policy.auto_threshold;
+  ocr_options.container_auto_threshold = config.policy.container_auto_threshold;
   ocr_options.threads = config.worker_threads;
   ocr_options.max_frame_bytes = static_cast<size_t>(config.max_frame_bytes);
   ocr_options.visit_budget_ms = config.ocr_budget_ms;

@@ -11,6 +11,7 @@
 
 #include "server/event_log.h"
 #include "server/journal.h"
+#include "server/auth/credentials.h"
 #include "tests/test_server.h"
 
 namespace yardgate::testing {
@@ -386,8 +387,11 @@ TEST_F(FoundationTest, DecisionRulesReloadWithoutARestart) {
   StopServer();
   const std::string path = config().data_dir + "/yardgate.conf";
   auto write = [&](const std::string& blacklist) {
+    // The principals' token lines go along: a reload rereads [auth] too.
+    std::string auth = "[auth]\n";
+    for (const auth::TokenEntry& t : config().auth.tokens) auth += "token = " + auth::FormatTokenEntry(t) + "\n";
     std::ofstream(path) << "[decision]\nblacklisted_plates = " << blacklist
-                        << "\n[lane L1]\ndirection = in\n[lane L2]\ndirection = out\n";
+                        << "\n[lane L1]\ndirection = in\n[lane L2]\ndirection = out\n" << auth;
   };
   write("");
   absl::StatusOr<server::Config> loaded = server::LoadConfig(path);
@@ -406,7 +410,7 @@ TEST_F(FoundationTest, DecisionRulesReloadWithoutARestart) {
   EXPECT_EQ(denied.reasons(0).code(), v1::REASON_CODE_BLACKLISTED);
 
   // A broken file is refused and the rules in force stay.
-  std::ofstream(path) << "[decision]\nauto_threshold = lots\n";
+  std::ofstream(path) << "[decision]\nauto_threshold = lots\n";  // and no [auth]: the tokens in force stay too
   const absl::Status bad = server()->Reload();
   EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(bad.message().find("line 2"), std::string::npos) << bad;
