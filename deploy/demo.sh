@@ -13,15 +13,17 @@ mkdir -p var
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server' INT TERM EXIT
 
+ctl=("$build_dir/bin/yardgatectl" --server "$listen" --tokens deploy/demo-tokens)
 for _ in $(seq 100); do
-  "$build_dir/bin/yardgatectl" --server "$listen" health >/dev/null 2>&1 && break
+  "${ctl[@]}" health >/dev/null 2>&1 && break
   kill -0 $server 2>/dev/null || { echo "demo: yardgate-server did not start" >&2; exit 1; }
   sleep 0.1
 done
-"$build_dir/bin/yardgatectl" --server "$listen" health
-# The officer and token are the demo ones in deploy/yardgate.conf.
-"$build_dir/bin/yardgatectl" --server "$listen" demo --officer officer-demo --token demo-officer-token-change-me
+"${ctl[@]}" health
+# The demo principals (deploy/yardgate.conf [auth], their tokens in deploy/demo-tokens): the
+# terminal system books, customs releases, an officer seals, lane L1's kiosk reports the truck.
+"${ctl[@]}" demo --officer officer-demo
 echo
 echo "demo: yardgate-server is serving gRPC on $listen with its data in ./var; Ctrl-C stops it."
-echo "demo: try: $build_dir/bin/yardgatectl --server $listen subscribe"
+echo "demo: try: $build_dir/bin/yardgatectl --server $listen --tokens deploy/demo-tokens subscribe"
 wait $server

@@ -225,7 +225,7 @@ v1::Visit VisitToWire(const gate::Visit& v) {
   out.set_driver_message_zh(v.driver_message_zh);
   out.set_driver_message_en(v.driver_message_en);
   out.set_passed(v.passed);
-  *out.mutable_passed_at() = TimeToWire(v.passed_at);
+  if (v.passed_at != absl::InfinitePast()) *out.mutable_passed_at() = TimeToWire(v.passed_at);
   out.set_decided_by(v.decided_by);
   for (const gate::Transaction& t : v.transactions) {
     v1::Transaction* tx = out.add_transactions();
