@@ -30,36 +30,6 @@ ServerFixture::ServerFixture() {
 
 ServerFixture::~ServerFixture() { StopServer(); }
 
-std::map<std::string, std::string> MintTestTokens(server::Config* config) {
-  std::vector<std::string> lanes;
-  for (const server::LaneConfig& lane : config->lanes) lanes.push_back(lane.id);
-  const std::vector<std::tuple<std::string, std::string, std::vector<std::string>>> principals = {
-      {"lane", "lane-test", lanes},    {"terminal_system", "tos-1", {}}, {"customs", "customs-1", {}},
-      {"officer", "officer-1", {}},    {"clerk", "clerk-7", {}},         {"admin", "admin-1", {}}};
-  std::map<std::string, std::string> tokens;
-  config->auth.tokens.clear();
-  for (const auto& [role, id, principal_lanes] : principals) {
-    absl::StatusOr<auth::MintedToken> minted = auth::MintToken(*auth::ParseRole(role), id, principal_lanes);
-    EXPECT_TRUE(minted.ok()) << minted.status();
-    if (!minted.ok()) continue;
-    tokens[role] = minted->token;
-    const std::string line = minted->config_line;
-    EXPECT_TRUE(auth::SetAuthKey(config->auth, "token", line.substr(line.find('=') + 2)).ok()) << line;
-  }
-  return tokens;
-}
-
-std::string WriteTestConfig(const std::string& dir, std::map<std::string, std::string>* tokens) {
-  server::Config config = server::DefaultConfig();
-  *tokens = MintTestTokens(&config);
-  std::string text = "[lane L1]\ndirection = in\n[lane L2]\ndirection = out\n"
-                     "[lock_family test-locks]\nunlock_password = test-unlock-password\n[auth]\n";
-  for (const auth::TokenEntry& t : config.auth.tokens) text += "token = " + auth::FormatTokenEntry(t) + "\n";
-  const std::string path = dir + "/yardgate.conf";
-  std::ofstream(path) << text;
-  return path;
-}
-
 void ServerFixture::As(grpc::ClientContext* ctx, const std::string& role) const {
   ctx->AddMetadata("authorization", auth::BearerValue(tokens_->at(role)));
 }

@@ -17,6 +17,7 @@
 #include "server/config.h"
 #include "server/server.h"
 #include "tests/temp_dir.h"
+#include "tests/test_principals.h"
 #include "yardgate/v1/gate_service.grpc.pb.h"
 #include "yardgate/v1/seal_service.grpc.pb.h"
 #include "yardgate/v1/terminal_service.grpc.pb.h"
@@ -90,13 +91,7 @@ class ServerFixture : public ::testing::Test {
 
 std::chrono::system_clock::time_point Deadline(int seconds = 10);
 
-// Mints one token per role into `config` ([auth] lines) and returns role -> token. The lane
-// principal acts for every lane `config` has.
-std::map<std::string, std::string> MintTestTokens(server::Config* config);
 
-// Writes `dir`/yardgate.conf for a yardgate-server process: lanes L1 (in) and L2 (out) on the
-// simulator, a test lock family, and a minted token per role (returned in `tokens`).
-std::string WriteTestConfig(const std::string& dir, std::map<std::string, std::string>* tokens);
 
 // Polls `condition` until it holds or `ms` milliseconds pass; returns whether it held.
 bool Eventually(const std::function<bool()>& condition, int ms = 5000);

@@ -15,9 +15,11 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "server/auth/client_tokens.h"
 #include "server/config.h"
-#include "server/server.h"
 #include "server/journal.h"
+#include "server/server.h"
+#include "tests/test_principals.h"
 #include "yardgate/v1/gate_service.grpc.pb.h"
 #include "yardgate/v1/terminal_service.grpc.pb.h"
 
@@ -37,12 +39,17 @@ int main(int argc, char** argv) {
   config.data_dir = dir;
   config.grpc_listen = "127.0.0.1:0";
   config.jt808_listen = "127.0.0.1:0";
+  auto tokens = std::make_shared<yardgate::auth::RoleTokens>(yardgate::testing::MintTestTokens(&config));
   auto server = yardgate::server::YardgateServer::Start(config);
   if (!server.ok()) {
     std::fprintf(stderr, "%s\n", std::string(server.status().message()).c_str());
     return 1;
   }
-  auto channel = grpc::CreateChannel((*server)->grpc_address(), grpc::InsecureChannelCredentials());
+  // Every call carries the token of a role the policy allows for it (the lane's, the terminal's).
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(yardgate::auth::PolicyTokenInterceptor(tokens));
+  auto channel = grpc::experimental::CreateCustomChannelWithInterceptors(
+      (*server)->grpc_address(), grpc::InsecureChannelCredentials(), grpc::ChannelArguments(), std::move(interceptors));
   {
     auto terminal = v1::TerminalService::NewStub(channel);
     v1::UpsertAppointmentRequest req;

@@ -15,15 +15,19 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
 
 #include <SQLiteCpp/Database.h>
+#include <grpcpp/grpcpp.h>
 
 #include "absl/time/clock.h"
 #include "seal_bridge/elock_simulator.h"
 #include "tests/free_port.h"
+#include "tests/test_principals.h"
+#include "yardgate/v1/seal_service.grpc.pb.h"
 
 namespace {
 
@@ -70,13 +74,33 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(dir);
   const std::string jt808 = "127.0.0.1:" + std::to_string(yardgate::testing::FreePort());
   const std::string grpc = "127.0.0.1:" + std::to_string(yardgate::testing::FreePort());
+  std::map<std::string, std::string> tokens;
+  const std::string config = yardgate::testing::WriteTestConfig(dir, &tokens);
   const pid_t server = fork();
   if (server == 0) {
-    execl(YARDGATE_SERVER_BIN, YARDGATE_SERVER_BIN, "--data-dir", dir.c_str(), "--grpc-listen", grpc.c_str(),
-          "--jt808-listen", jt808.c_str(), static_cast<char*>(nullptr));
+    execl(YARDGATE_SERVER_BIN, YARDGATE_SERVER_BIN, "--config", config.c_str(), "--data-dir", dir.c_str(),
+          "--grpc-listen", grpc.c_str(), "--jt808-listen", jt808.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   std::this_thread::sleep_for(std::chrono::seconds(1));
+  // Only known terminals are served: an admin registers the simulated locks first.
+  {
+    auto seals = yardgate::v1::SealService::NewStub(grpc::CreateChannel(grpc, grpc::InsecureChannelCredentials()));
+    for (int i = 0; i < devices; ++i) {
+      yardgate::v1::RegisterTerminalRequest reg;
+      reg.set_idempotency_key("bench-terminal-" + std::to_string(i));
+      reg.set_device_id(std::to_string(13800000000ull + static_cast<uint64_t>(i)));
+      reg.set_operator_id("admin-1");
+      grpc::ClientContext ctx;
+      ctx.AddMetadata("authorization", "Bearer " + tokens.at("admin"));
+      yardgate::v1::Terminal terminal;
+      const grpc::Status s = seals->RegisterTerminal(&ctx, reg, &terminal);
+      if (!s.ok()) {
+        std::fprintf(stderr, "register-terminal: %s\n", s.error_message().c_str());
+        return 1;
+      }
+    }
+  }
 
   yardgate::seal::ElockSimulatorOptions o;
   o.server = jt808;
@@ -86,6 +110,7 @@ int main(int argc, char** argv) {
   o.ramp_up = absl::Seconds(ramp_s);
   o.duration = absl::Seconds(ramp_s + duration_s);
   o.drain = absl::Seconds(3);
+  o.loopback_source_addresses = 200;  // the gateway caps connections per source address
   yardgate::seal::ElockSimulator sim(o);
   if (!sim.Start().ok()) return 1;
   std::this_thread::sleep_for(std::chrono::seconds(ramp_s));
