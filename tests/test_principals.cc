@@ -14,7 +14,8 @@ std::map<std::string, std::string> MintTestTokens(server::Config* config) {
   for (const server::LaneConfig& lane : config->lanes) lanes.push_back(lane.id);
   const std::vector<std::tuple<std::string, std::string, std::vector<std::string>>> principals = {
       {"lane", "lane-test", lanes},    {"terminal_system", "tos-1", {}}, {"customs", "customs-1", {}},
-      {"officer", "officer-1", {}},    {"clerk", "clerk-7", {}},         {"admin", "admin-1", {}}};
+      {"officer", "officer-1", {}},    {"clerk", "clerk-7", {}},         {"admin", "admin-1", {}},
+      {"seal_terminal", "seal-ST1", {}}};
   std::map<std::string, std::string> tokens;
   config->auth.tokens.clear();
   for (const auto& [role, id, principal_lanes] : principals) {

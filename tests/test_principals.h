@@ -11,7 +11,8 @@ namespace yardgate::testing {
 
 // Mints one token per role into `config` ([auth] lines) and returns role -> token: lane
 // "lane-test" (for every lane `config` has), terminal_system "tos-1", customs "customs-1",
-// officer "officer-1", clerk "clerk-7", admin "admin-1".
+// officer "officer-1", clerk "clerk-7", admin "admin-1", seal_terminal "seal-ST1" (in the
+// development mode a device may use a token).
 std::map<std::string, std::string> MintTestTokens(server::Config* config);
 
 // Writes `dir`/yardgate.conf for a yardgate-server process: lanes L1 (in) and L2 (out) on the

@@ -34,8 +34,17 @@ void ServerFixture::As(grpc::ClientContext* ctx, const std::string& role) const 
   ctx->AddMetadata("authorization", auth::BearerValue(tokens_->at(role)));
 }
 
+std::string ServerFixture::AddPrincipal(auth::Role role, const std::string& id, const std::vector<std::string>& lanes) {
+  absl::StatusOr<auth::MintedToken> minted = auth::MintToken(role, id, lanes);
+  EXPECT_TRUE(minted.ok()) << minted.status();
+  if (!minted.ok()) return "";
+  extra_token_lines_.push_back(minted->config_line.substr(minted->config_line.find('=') + 2));
+  return minted->token;
+}
+
 void ServerFixture::StartServer(std::unique_ptr<gate::Store> store) {
   *tokens_ = MintTestTokens(&config_);
+  for (const std::string& line : extra_token_lines_) EXPECT_TRUE(auth::SetAuthKey(config_.auth, "token", line).ok());
   absl::StatusOr<std::unique_ptr<server::YardgateServer>> s = server::YardgateServer::Start(config_, std::move(store));
   ASSERT_TRUE(s.ok()) << s.status();
   server_ = *std::move(s);

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "gate/store.h"
+#include "server/auth/principal.h"
 #include "server/config.h"
 #include "server/server.h"
 #include "tests/temp_dir.h"
@@ -53,6 +54,8 @@ class ServerFixture : public ::testing::Test {
   void AsAdmin(grpc::ClientContext* ctx) const { As(ctx, "admin"); }
   void As(grpc::ClientContext* ctx, const std::string& role) const;
   const std::string& TokenOf(const std::string& role) const { return tokens_->at(role); }
+  // Another principal, for the servers started from now on; returns its token.
+  std::string AddPrincipal(auth::Role role, const std::string& id, const std::vector<std::string>& lanes = {});
 
   // A fresh idempotency key: every mutating call names one.
   std::string NextKey();
@@ -87,6 +90,7 @@ class ServerFixture : public ::testing::Test {
   std::unique_ptr<server::YardgateServer> server_;
   int next_key_ = 0;
   std::shared_ptr<std::map<std::string, std::string>> tokens_;  // role -> token
+  std::vector<std::string> extra_token_lines_;                    // AddPrincipal's [auth] values
 };
 
 std::chrono::system_clock::time_point Deadline(int seconds = 10);

@@ -203,10 +203,11 @@ void StandInServer::Record(Reached r) {
 }
 
 grpc::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                        const google::protobuf::Message& request, const std::string& token) {
+                        const google::protobuf::Message& request, const std::string& token,
+                        std::chrono::milliseconds timeout) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
   if (!token.empty()) ctx.AddMetadata(kAuthorizationHeader, BearerValue(token));
   grpc::CompletionQueue cq;
   // One operation at a time, each waited for: the order of a unary or server-streaming call.

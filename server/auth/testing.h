@@ -16,6 +16,7 @@
 #ifndef YARDGATE_SERVER_AUTH_TESTING_H_
 #define YARDGATE_SERVER_AUTH_TESTING_H_
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -113,9 +114,11 @@ class StandInServer {
 };
 
 // Calls `method` with the serialized `request`, as a unary or server-streaming call (the wire
-// is the same), reading any responses, with a bearer token unless `token` is empty.
+// is the same), reading any responses until `timeout`, with a bearer token unless `token` is
+// empty.
 grpc::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                        const google::protobuf::Message& request, const std::string& token = "");
+                        const google::protobuf::Message& request, const std::string& token = "",
+                        std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 }  // namespace yardgate::auth
 
