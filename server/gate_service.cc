@@ -105,7 +105,7 @@ grpc::ServerUnaryReactor* GateServiceImpl::SubmitArrival(grpc::CallbackServerCon
                                                          v1::SubmitArrivalResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
-  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+  if (absl::StatusOr<auth::Principal> caller = Admit(c_, *ctx, *request); !caller.ok()) {
     reply(caller.status());
     return reactor;
   }
@@ -176,7 +176,7 @@ grpc::ServerUnaryReactor* GateServiceImpl::ReportPassage(grpc::CallbackServerCon
                                                          v1::ReportPassageResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
-  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+  if (absl::StatusOr<auth::Principal> caller = Admit(c_, *ctx, *request); !caller.ok()) {
     reply(caller.status());
     return reactor;
   }
@@ -204,7 +204,7 @@ grpc::ServerUnaryReactor* GateServiceImpl::RequestAssistance(grpc::CallbackServe
                                                              v1::RequestAssistanceResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
-  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+  if (absl::StatusOr<auth::Principal> caller = Admit(c_, *ctx, *request); !caller.ok()) {
     reply(caller.status());
     return reactor;
   }
@@ -234,7 +234,7 @@ grpc::ServerUnaryReactor* GateServiceImpl::RequestAssistance(grpc::CallbackServe
 
 grpc::ServerWriteReactor<v1::Event>* GateServiceImpl::WatchLane(grpc::CallbackServerContext* ctx,
                                                                 const v1::WatchLaneRequest* request) {
-  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+  if (absl::StatusOr<auth::Principal> caller = Admit(c_, *ctx, *request); !caller.ok()) {
     return RefusedStream(ToGrpc(caller.status()));
   }
   if (absl::Status s = CheckId("lane_id", request->lane_id()); !s.ok()) return RefusedStream(ToGrpc(s));
@@ -252,7 +252,7 @@ grpc::ServerUnaryReactor* GateServiceImpl::ResetLaneFault(grpc::CallbackServerCo
                                                           v1::ResetLaneFaultResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
-  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+  if (absl::StatusOr<auth::Principal> caller = Admit(c_, *ctx, *request); !caller.ok()) {
     reply(caller.status());
     return reactor;
   }
@@ -287,7 +287,7 @@ grpc::ServerUnaryReactor* GateServiceImpl::CloseBarrier(grpc::CallbackServerCont
                                                         v1::CloseBarrierResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
-  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+  if (absl::StatusOr<auth::Principal> caller = Admit(c_, *ctx, *request); !caller.ok()) {
     reply(caller.status());
     return reactor;
   }
@@ -316,7 +316,7 @@ grpc::ServerUnaryReactor* GateServiceImpl::CancelAllow(grpc::CallbackServerConte
                                                        const v1::CancelAllowRequest* request, v1::Visit* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
-  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+  if (absl::StatusOr<auth::Principal> caller = Admit(c_, *ctx, *request); !caller.ok()) {
     reply(caller.status());
     return reactor;
   }

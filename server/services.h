@@ -12,6 +12,12 @@
 #ifndef YARDGATE_SERVER_SERVICES_H_
 #define YARDGATE_SERVER_SERVICES_H_
 
+// First: how the services' requests parse must be declared before their generated code is
+// instantiated (yardgate/request_parsing.h).
+#include "yardgate/v1/gate_service_request_parsing.h"
+#include "yardgate/v1/seal_service_request_parsing.h"
+#include "yardgate/v1/terminal_service_request_parsing.h"
+
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
@@ -42,6 +48,12 @@ struct ServiceContext {
   // The policy table applied to every call (server/auth/): each handler asks it first.
   const auth::Authorizer* authorizer = nullptr;
 };
+
+// What every handler asks first: did the request parse (yardgate/request_parsing.h: a request
+// that does not is INVALID_ARGUMENT with a message, not gRPC's bare UNIMPLEMENTED), and may this
+// caller make it (the authorizer). The principal it acts for, or the refusal.
+absl::StatusOr<auth::Principal> Admit(const ServiceContext& context, const grpc::CallbackServerContext& ctx,
+                                      const google::protobuf::Message& request);
 
 // The answer of a call whose barrier effect was still running when the server stopped,
 // rendered from the visit as it is now (see Journal::RenderPending).

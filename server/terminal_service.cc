@@ -35,7 +35,7 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::UpsertAppointment(grpc::CallbackS
                                                                  v1::Appointment* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
-  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+  if (absl::StatusOr<auth::Principal> caller = Admit(c_, *ctx, *request); !caller.ok()) {
     reply(caller.status());
     return reactor;
   }
@@ -66,7 +66,7 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::CancelAppointment(grpc::CallbackS
                                                                  v1::Appointment* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
-  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+  if (absl::StatusOr<auth::Principal> caller = Admit(c_, *ctx, *request); !caller.ok()) {
     reply(caller.status());
     return reactor;
   }
@@ -92,7 +92,7 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::SetCustomsStatus(grpc::CallbackSe
                                                                 v1::SetCustomsStatusResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
-  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+  if (absl::StatusOr<auth::Principal> caller = Admit(c_, *ctx, *request); !caller.ok()) {
     reply(caller.status());
     return reactor;
   }
@@ -127,7 +127,7 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::SetCustomsStatus(grpc::CallbackSe
 grpc::ServerUnaryReactor* TerminalServiceImpl::ListVisits(grpc::CallbackServerContext* ctx,
                                                           const v1::ListVisitsRequest* request,
                                                           v1::ListVisitsResponse* response) {
-  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+  if (absl::StatusOr<auth::Principal> caller = Admit(c_, *ctx, *request); !caller.ok()) {
     return FinishNow<v1::ListVisitsResponse>(ctx, caller.status(), response);
   }
   absl::StatusOr<int> page = PageSize(request->page_size());
@@ -153,7 +153,7 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::ListVisits(grpc::CallbackServerCo
 
 grpc::ServerUnaryReactor* TerminalServiceImpl::GetVisit(grpc::CallbackServerContext* ctx,
                                                         const v1::GetVisitRequest* request, v1::Visit* response) {
-  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+  if (absl::StatusOr<auth::Principal> caller = Admit(c_, *ctx, *request); !caller.ok()) {
     return FinishNow<v1::Visit>(ctx, caller.status(), response);
   }
   if (absl::Status s = CheckId("visit_id", request->visit_id()); !s.ok()) {
@@ -178,7 +178,7 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::GetVisit(grpc::CallbackServerCont
 
 grpc::ServerWriteReactor<v1::Event>* TerminalServiceImpl::Subscribe(grpc::CallbackServerContext* ctx,
                                                                     const v1::SubscribeRequest* request) {
-  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+  if (absl::StatusOr<auth::Principal> caller = Admit(c_, *ctx, *request); !caller.ok()) {
     return RefusedStream(ToGrpc(caller.status()));
   }
   return StartEventStream(&c_.journal->events(), c_.io, request->after_sequence(), nullptr);
@@ -187,7 +187,7 @@ grpc::ServerWriteReactor<v1::Event>* TerminalServiceImpl::Subscribe(grpc::Callba
 grpc::ServerUnaryReactor* TerminalServiceImpl::ListTroubleVisits(grpc::CallbackServerContext* ctx,
                                                                  const v1::ListTroubleVisitsRequest* request,
                                                                  v1::ListTroubleVisitsResponse* response) {
-  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+  if (absl::StatusOr<auth::Principal> caller = Admit(c_, *ctx, *request); !caller.ok()) {
     return FinishNow<v1::ListTroubleVisitsResponse>(ctx, caller.status(), response);
   }
   if (absl::Status s = CheckId("lane_id", request->lane_id(), false); !s.ok()) {
@@ -229,7 +229,7 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::ResolveTrouble(grpc::CallbackServ
                                                               v1::Visit* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   Journal::Reply reply = FinishWith(reactor, response);
-  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+  if (absl::StatusOr<auth::Principal> caller = Admit(c_, *ctx, *request); !caller.ok()) {
     reply(caller.status());
     return reactor;
   }
@@ -273,7 +273,7 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::ResolveTrouble(grpc::CallbackServ
 grpc::ServerUnaryReactor* TerminalServiceImpl::GetAppointment(grpc::CallbackServerContext* ctx,
                                                               const v1::GetAppointmentRequest* request,
                                                               v1::Appointment* response) {
-  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+  if (absl::StatusOr<auth::Principal> caller = Admit(c_, *ctx, *request); !caller.ok()) {
     return FinishNow<v1::Appointment>(ctx, caller.status(), response);
   }
   if (absl::Status s = CheckId("appointment_id", request->appointment_id()); !s.ok()) {
@@ -291,7 +291,7 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::GetAppointment(grpc::CallbackServ
 grpc::ServerUnaryReactor* TerminalServiceImpl::ListAppointments(grpc::CallbackServerContext* ctx,
                                                                 const v1::ListAppointmentsRequest* request,
                                                                 v1::ListAppointmentsResponse* response) {
-  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+  if (absl::StatusOr<auth::Principal> caller = Admit(c_, *ctx, *request); !caller.ok()) {
     return FinishNow<v1::ListAppointmentsResponse>(ctx, caller.status(), response);
   }
   absl::StatusOr<int> page = PageSize(request->page_size());
@@ -318,7 +318,7 @@ grpc::ServerUnaryReactor* TerminalServiceImpl::ListAppointments(grpc::CallbackSe
 grpc::ServerUnaryReactor* TerminalServiceImpl::ListAudit(grpc::CallbackServerContext* ctx,
                                                          const v1::ListAuditRequest* request,
                                                          v1::ListAuditResponse* response) {
-  if (absl::StatusOr<auth::Principal> caller = c_.authorizer->Authorize(*ctx, *request); !caller.ok()) {
+  if (absl::StatusOr<auth::Principal> caller = Admit(c_, *ctx, *request); !caller.ok()) {
     return FinishNow<v1::ListAuditResponse>(ctx, caller.status(), response);
   }
   absl::StatusOr<int> page = PageSize(request->page_size());

@@ -3,7 +3,10 @@
 // purpose), a real Modbus TCP server standing in for a lane PLC. gate/gate_core_test.cc proves
 // the same rules on the core alone.
 #include <google/protobuf/util/time_util.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+
+#include <cmath>
 
 #include <thread>
 
@@ -498,6 +501,69 @@ TEST_F(GateRulesTest, LongIdsAreRefusedWithAShortPrefix) {
   const grpc::Status s = Terminal()->GetVisit(&ctx, get, &v);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_LT(s.error_message().size(), 200u) << s.error_message();
+}
+
+// Issue 14, defect 8: bytes that are not a request (malformed protobuf, invalid UTF-8 in a string
+// field) are INVALID_ARGUMENT with a message, not a bare UNIMPLEMENTED.
+TEST_F(GateRulesTest, ARequestThatDoesNotParseIsInvalidArgumentWithAMessage) {
+  StartServer();
+  v1::SubmitArrivalRequest with_bad_utf8;
+  const std::string malformed[] = {std::string("\xff\xff\xff\xff", 4), std::string("\x12\x03\xff\xfe\xfd", 5)};
+  for (const std::string& bytes : malformed) {
+    grpc::GenericStub stub(Channel());
+    grpc::ClientContext ctx;
+    As(&ctx, "lane");
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer request(&slice, 1), response;
+    grpc::CompletionQueue cq;
+    std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
+        stub.PrepareUnaryCall(&ctx, "/yardgate.v1.GateService/SubmitArrival", request, &cq);
+    call->StartCall();
+    grpc::Status status;
+    call->Finish(&response, &status, reinterpret_cast<void*>(1));
+    void* tag = nullptr;
+    bool ok = false;
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(status.error_message().find("SubmitArrivalRequest"), std::string::npos) << status.error_message();
+    cq.Shutdown();
+    while (cq.Next(&tag, &ok)) {
+    }
+  }
+}
+
+// Issue 14, defect 9: times beyond year 9999 or with negative nanos, and positions that are not
+// numbers or out of range, are refused.
+TEST_F(GateRulesTest, ImpossibleTimesAndPositionsAreRefused) {
+  StartServer();
+  for (const auto& [seconds, nanos] : {std::pair<int64_t, int32_t>{253402300800, 0}, {1765000000, -1}}) {
+    v1::SubmitArrivalRequest req;
+    req.set_idempotency_key(NextKey());
+    req.set_lane_id("L1");
+    req.mutable_read()->set_plate("粤B12345");
+    req.mutable_captured_at()->set_seconds(seconds);
+    req.mutable_captured_at()->set_nanos(nanos);
+    grpc::ClientContext ctx;
+    v1::SubmitArrivalResponse resp;
+    const grpc::Status s = Gate()->SubmitArrival(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << seconds << " " << nanos;
+    EXPECT_NE(s.error_message().find("captured_at"), std::string::npos) << s.error_message();
+  }
+  for (double latitude : {std::nan(""), 91.0, -1e308}) {
+    v1::ApplySealRequest apply;
+    apply.set_idempotency_key(NextKey());
+    apply.set_seal_id("RF-1");
+    apply.set_kind(v1::SEAL_KIND_RFID_ESEAL);
+    apply.add_container_numbers("CSQU3054383");
+    apply.set_officer_id("officer-1");
+    apply.set_latitude(latitude);
+    apply.set_longitude(114.0);
+    grpc::ClientContext ctx;
+    v1::Seal seal;
+    const grpc::Status s = Seal()->ApplySeal(&ctx, apply, &seal);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << latitude;
+    EXPECT_NE(s.error_message().find("latitude"), std::string::npos) << s.error_message();
+  }
 }
 
 // What integrators asked for: the gate's appointments, the audit trail, and the operators' calls.

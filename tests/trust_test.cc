@@ -12,6 +12,9 @@
 
 #include <google/protobuf/message.h>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
 #include "server/auth/credentials.h"
 #include "server/auth/policy.h"
 #include "server/auth/testing.h"
@@ -96,12 +99,18 @@ TEST_F(TrustTest, ALaneMayActForItsOwnLanesOnlyAndTheRefusalIsAudited) {
   const grpc::Status s = v1::GateService::NewStub(AnonymousChannel())->SubmitArrival(&ctx, req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
   EXPECT_NE(s.error_message().find("L1"), std::string::npos);
-  // And the refusal is in the audit trail, with who and what, and no token.
-  grpc::ClientContext audit_ctx;
+  // And the refusal is in the audit trail, with who and what, and no token. The refusal is
+  // answered at once and written behind it, so the trail may lag the answer by a commit.
   v1::ListAuditRequest audit_req;
   audit_req.set_subject("/yardgate.v1.GateService/SubmitArrival");
   v1::ListAuditResponse audit;
-  ASSERT_TRUE(Terminal()->ListAudit(&audit_ctx, audit_req, &audit).ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  do {
+    grpc::ClientContext audit_ctx;
+    ASSERT_TRUE(Terminal()->ListAudit(&audit_ctx, audit_req, &audit).ok());
+    if (audit.records_size() > 0) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  } while (absl::Now() < deadline);
   ASSERT_GE(audit.records_size(), 1);
   EXPECT_EQ(audit.records(0).action(), "REFUSED");
   EXPECT_NE(audit.records(0).actor().find("lane-L2"), std::string::npos) << audit.records(0).DebugString();
