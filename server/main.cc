@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <pthread.h>
 
+#include "seal_bridge/jt808_gateway.h"
 #include "server/config.h"
 #include "server/server.h"
 
@@ -38,13 +39,17 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // Every e-lock holds a socket: take the hard limit now, so the gateway's connection cap
+  // (a share of it) leaves room for gRPC clients and the store however many locks connect.
+  const long fd_limit = yardgate::seal::RaiseFileDescriptorLimit();
+
   absl::StatusOr<std::unique_ptr<YardgateServer>> server = YardgateServer::Start(*config);
   if (!server.ok()) {
     std::fprintf(stderr, "yardgate-server: %s\n", std::string(server.status().message()).c_str());
     return 1;
   }
-  std::fprintf(stderr, "yardgate-server: gRPC on %s, data in %s\n", (*server)->grpc_address().c_str(),
-               config->data_dir.c_str());
+  std::fprintf(stderr, "yardgate-server: gRPC on %s, data in %s, %ld file descriptors\n",
+               (*server)->grpc_address().c_str(), config->data_dir.c_str(), fd_limit);
 
   for (;;) {
     int signal = 0;
