@@ -63,10 +63,10 @@ if(YARDGATE_FUZZ)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
-# yardgate_fuzzer(NAME SOURCES ... DEPS ... REGRESSIONS dir CORPUS dir): SOURCES define
-# LLVMFuzzerTestOneInput.
+# yardgate_fuzzer(NAME SOURCES ... DEPS ... REGRESSIONS dir CORPUS dir [OPTIONS -flag=value ...]):
+# SOURCES define LLVMFuzzerTestOneInput; OPTIONS are libFuzzer flags deploy/fuzz.sh adds.
 function(yardgate_fuzzer name)
-  cmake_parse_arguments(ARG "" "REGRESSIONS;CORPUS" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "REGRESSIONS;CORPUS" "SOURCES;DEPS;OPTIONS" ${ARGN})
   add_executable(${name}_replay ${ARG_SOURCES} ${PROJECT_SOURCE_DIR}/cmake/fuzz_replay_main.cc)
   target_include_directories(${name}_replay PRIVATE ${PROJECT_SOURCE_DIR})
   target_compile_options(${name}_replay PRIVATE ${YARDGATE_WARNINGS})
@@ -79,6 +79,7 @@ function(yardgate_fuzzer name)
     target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
     target_link_libraries(${name} PRIVATE ${ARG_DEPS})
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
-    file(APPEND ${CMAKE_BINARY_DIR}/fuzz_targets.tsv "${name}\t${ARG_REGRESSIONS}\t${ARG_CORPUS}\n")
+    list(JOIN ARG_OPTIONS " " options)
+    file(APPEND ${CMAKE_BINARY_DIR}/fuzz_targets.tsv "${name}\t${ARG_REGRESSIONS}\t${ARG_CORPUS}\t${options}\n")
   endif()
 endfunction()

@@ -30,7 +30,7 @@ fi
 
 status=0
 for row in "${rows[@]}"; do
-  IFS=$'\t' read -r name regressions corpus <<<"$row"
+  IFS=$'\t' read -r name regressions corpus options <<<"$row"
   [[ " ${targets[*]} " == *" $name "* ]] || continue
   work=build-fuzz/fuzz-corpus/$name
   artifacts=build-fuzz/fuzz-artifacts/$name
@@ -38,7 +38,8 @@ for row in "${rows[@]}"; do
   echo "fuzz.sh: $name for ${seconds}s" >&2
   dirs=("$work" "$corpus" "$regressions")
   [[ -d $seeds/$name ]] && dirs+=("$seeds/$name")
-  if ! nice -n 15 "build-fuzz/bin/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  # shellcheck disable=SC2086 # the target's own libFuzzer flags, one word each
+  if ! nice -n 15 "build-fuzz/bin/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 ${options:-} \
       -print_final_stats=1 -artifact_prefix="$artifacts/" "${dirs[@]}" 2>"build-fuzz/$name.log"; then
     status=1
     for crash in "$artifacts"/*; do

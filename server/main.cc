@@ -8,9 +8,42 @@
 #include <cstdio>
 #include <pthread.h>
 
+#include <chrono>
+#include <mutex>
+#include <string>
+
+#include <google/protobuf/stubs/logging.h>
+
 #include "seal_bridge/jt808_gateway.h"
 #include "server/config.h"
 #include "server/server.h"
+
+namespace {
+
+// Protobuf logs a line for every request with invalid UTF-8, which the server answers
+// INVALID_ARGUMENT anyway: a flood of garbage must not become a flood of log lines. At most
+// ten such lines a minute, then one saying how many were dropped.
+void RateLimitedProtobufLog(google::protobuf::LogLevel level, const char* file, int line, const std::string& message) {
+  static std::mutex mu;
+  static std::chrono::steady_clock::time_point window_start;
+  static int printed = 0;
+  static int dropped = 0;
+  std::lock_guard<std::mutex> lock(mu);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - window_start >= std::chrono::minutes(1)) {
+    if (dropped > 0) std::fprintf(stderr, "yardgate-server: %d more protobuf messages dropped\n", dropped);
+    window_start = now;
+    printed = 0;
+    dropped = 0;
+  }
+  if (level < google::protobuf::LOGLEVEL_FATAL && ++printed > 10) {
+    ++dropped;
+    return;
+  }
+  std::fprintf(stderr, "yardgate-server: protobuf %s:%d: %s\n", file, line, message.c_str());
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using yardgate::server::Config;
@@ -29,6 +62,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "yardgate-server: %s\n", std::string(config.status().message()).c_str());
     return 2;
   }
+
+  google::protobuf::SetLogHandler(&RateLimitedProtobufLog);
 
   // Block the signals in every thread; one thread waits for them, so no work runs inside a
   // signal handler.

@@ -2,25 +2,28 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <tuple>
 
 #include "server/auth/auth_config.h"
 #include "server/auth/credentials.h"
 
 namespace yardgate::testing {
 
+const std::vector<TestPrincipal>& TestPrincipals() {
+  static const std::vector<TestPrincipal> principals = {
+      {"lane", "lane-test"}, {"terminal_system", "tos-1"}, {"customs", "customs-1"}, {"officer", "officer-1"},
+      {"clerk", "clerk-7"},  {"admin", "admin-1"},         {"seal_terminal", "seal-ST1"}};
+  return principals;
+}
+
 std::map<std::string, std::string> MintTestTokens(server::Config* config) {
   std::vector<std::string> lanes;
   for (const server::LaneConfig& lane : config->lanes) lanes.push_back(lane.id);
-  const std::vector<std::tuple<std::string, std::string, std::vector<std::string>>> principals = {
-      {"lane", "lane-test", lanes},    {"terminal_system", "tos-1", {}}, {"customs", "customs-1", {}},
-      {"officer", "officer-1", {}},    {"clerk", "clerk-7", {}},         {"admin", "admin-1", {}},
-      {"seal_terminal", "seal-ST1", {}}};
   std::map<std::string, std::string> tokens;
   config->auth.tokens.clear();
-  for (const auto& [role, id, principal_lanes] : principals) {
+  for (const auto& [role, id] : TestPrincipals()) {
     // Minting fails only when the system's random source does: nothing a test could go on without.
-    absl::StatusOr<auth::MintedToken> minted = auth::MintToken(*auth::ParseRole(role), id, principal_lanes);
+    absl::StatusOr<auth::MintedToken> minted =
+        auth::MintToken(*auth::ParseRole(role), id, role == "lane" ? lanes : std::vector<std::string>{});
     if (!minted.ok()) std::abort();
     tokens[role] = minted->token;
     const std::string line = minted->config_line;

@@ -4,10 +4,18 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "server/config.h"
 
 namespace yardgate::testing {
+
+// The principals the tests call as: one per role. Lane principals act for every configured lane.
+struct TestPrincipal {
+  std::string role;  // a RoleName
+  std::string id;
+};
+const std::vector<TestPrincipal>& TestPrincipals();
 
 // Mints one token per role into `config` ([auth] lines) and returns role -> token: lane
 // "lane-test" (for every lane `config` has), terminal_system "tos-1", customs "customs-1",
